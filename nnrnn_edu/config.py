@@ -1,0 +1,191 @@
+"""Run-time configuration: quick mode, experiment presets, seeds, devices.
+
+This is the only module that reads the ``NNRNN_EDU_QUICK`` environment variable.
+Notebooks never branch on it themselves: they ask for a preset by name
+(:func:`get_preset`) and the library hands back the full-scale or the quick
+version. ``make test`` sets ``NNRNN_EDU_QUICK=1`` so that every chapter runs in
+minutes on two CPU cores; the same chapter without it is the real experiment.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import random
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+QUICK_ENV_VAR = "NNRNN_EDU_QUICK"
+DATA_DIR_ENV_VAR = "NNRNN_EDU_DATA"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def quick_mode() -> bool:
+    """Whether quick mode is on (``NNRNN_EDU_QUICK`` is ``1``/``true``/``yes``/``on``).
+
+    Returns
+    -------
+    bool
+        ``True`` in quick mode (CI, nbval), ``False`` for full-scale runs.
+
+    Raises
+    ------
+    ValueError
+        If the variable holds something that is neither true nor false, so that
+        a typo such as ``NNRNN_EDU_QUICK=ture`` is not silently a full run.
+    """
+    raw = os.environ.get(QUICK_ENV_VAR, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(
+        f"{QUICK_ENV_VAR}={raw!r} is not understood; use 1 (quick mode) or 0 / unset (full scale)."
+    )
+
+
+def data_dir() -> str:
+    """Directory where downloaded data sets are cached.
+
+    ``$NNRNN_EDU_DATA`` if set, else ``~/.cache/nnrnn_edu``. Nothing is created here.
+    """
+    return os.environ.get(DATA_DIR_ENV_VAR) or os.path.join(
+        os.path.expanduser("~"), ".cache", "nnrnn_edu"
+    )
+
+
+def resolve_device(device: str = "auto") -> str:
+    """Turn ``"auto"`` into ``"cuda"`` when a GPU is visible, else ``"cpu"``.
+
+    Parameters
+    ----------
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:<index>"``.
+
+    Returns
+    -------
+    str
+        A device string that ``torch.device`` accepts.
+    """
+    import torch
+
+    if not isinstance(device, str):
+        raise ValueError(f"device must be a string such as 'auto', 'cpu' or 'cuda', got {device!r}")
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested but no CUDA GPU is visible to torch")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {device!r}")
+    return device
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python, NumPy and torch, and return a fresh NumPy generator.
+
+    Library functions take explicit generators/seeds; this is for notebooks that
+    want every global source of randomness pinned as well.
+    """
+    import torch
+
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(int(seed))
+    np.random.seed(int(seed) % 2**32)
+    torch.manual_seed(int(seed))
+    return np.random.default_rng(int(seed))
+
+
+def environment_report() -> str:
+    """One line per fact: library, Python, torch and numpy versions, device, quick mode.
+
+    Chapters print this in their setup cell so that every rendered output says
+    how it was produced.
+    """
+    import torch
+
+    from . import __version__
+
+    quick = quick_mode()
+    device = resolve_device("auto")
+    gpu = torch.cuda.get_device_name(0) if device == "cuda" else "none"
+    lines = [
+        f"nnrnn_edu {__version__} | Python {platform.python_version()} | "
+        f"torch {torch.__version__} | numpy {np.__version__}",
+        f"device: {device} (GPU: {gpu})",
+        "quick mode: ON - reduced sizes for a fast run; results are qualitative"
+        if quick
+        else "quick mode: off - full-scale experiment",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- presets
+
+
+@dataclass(frozen=True)
+class FisherMemoryPreset:
+    """Sizes for chapter 1 (linear Fisher memory).
+
+    Attributes
+    ----------
+    n : int
+        Network size of the Figure 1 reproduction (the paper's N = 100).
+    sizes : tuple of int
+        Network sizes for the J_tot-versus-N plot.
+    quick : bool
+        Whether this is the quick preset.
+    """
+
+    n: int = 100
+    sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000)
+    quick: bool = False
+
+
+_PRESETS: dict[str, tuple[Any, Any]] = {
+    "fisher_memory": (
+        FisherMemoryPreset(),
+        FisherMemoryPreset(sizes=(10, 20, 50, 100, 200, 400), quick=True),
+    ),
+}
+
+
+def register_preset(name: str, full: Any, quick: Any) -> None:
+    """Register a (full, quick) pair of experiment presets under ``name``."""
+    _PRESETS[name] = (full, quick)
+
+
+def get_preset(name: str, quick: bool | None = None) -> Any:
+    """The full or quick preset for an experiment.
+
+    Parameters
+    ----------
+    name : str
+        Experiment name, e.g. ``"fisher_memory"``.
+    quick : bool or None
+        Force the quick (``True``) or full (``False``) version; ``None`` follows
+        :func:`quick_mode`.
+    """
+    if name not in _PRESETS:
+        raise ValueError(f"name={name!r} is not a known preset; choose from {sorted(_PRESETS)}")
+    full, small = _PRESETS[name]
+    if quick is None:
+        quick = quick_mode()
+    return small if quick else full
+
+
+__all__ = [
+    "QUICK_ENV_VAR",
+    "FisherMemoryPreset",
+    "data_dir",
+    "environment_report",
+    "get_preset",
+    "quick_mode",
+    "register_preset",
+    "resolve_device",
+    "seed_everything",
+]

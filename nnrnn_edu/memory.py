@@ -1,0 +1,250 @@
+"""Fisher memory of linear recurrent networks (Ganguli, Huh & Sompolinsky 2008).
+
+The network ``h_t = W h_{t-1} + v s_t + z_t`` with ``z_t ~ N(0, I)`` carries
+Fisher information ``J(k) = v^T W^kT C^{-1} W^k v`` (paper eq. 3) about the signal
+that entered ``k`` steps ago, where ``C = sum_k W^k W^kT`` is the noise covariance.
+The total memory ``J_tot = sum_k J(k)`` (eq. 4) is exactly 1 for every normal W
+and at most N for any W.
+
+Numerics (all verified, see chapter 1):
+
+- C is accumulated by *doubling* (Smith's method: ``C <- C + P C P^T``,
+  ``P <- P^2``), which only ever adds positive semi-definite terms. It is exact
+  after ``ceil(log2 N)`` steps for nilpotent W (the chain), where a Lyapunov
+  solver returns a non-positive-definite C at alpha = 2.
+- ``J_tot`` is ``trace(C^{-1} S_v)`` with ``S_v = sum_k W^k v v^T W^kT`` (same
+  doubling), so no sum over k is truncated: normal W with lambda = 0.99 gives
+  1 to 1e-12, where summing J(k) to k = 2N gives 0.98.
+- When the spectral radius is >= 1 the stationary C does not exist; pass a
+  finite ``horizon`` T (``C_T = sum_{k<T} W^k W^kT``: the state T steps back is known).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
+
+from ._validate import input_vector, optional_horizon, positive_int, square_matrix
+from .connectivity import spectral_radius
+
+_MAX_DOUBLINGS = 64
+
+
+def _is_nilpotent_triangular(W: np.ndarray) -> bool:
+    return bool(
+        (np.array_equal(np.tril(W, -1), W) or np.array_equal(np.triu(W, 1), W))
+    )
+
+
+def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarray:
+    """``sum_k W^k Q W^kT`` over k < horizon (all k >= 0 if horizon is None).
+
+    Stationary case: Smith doubling until ``W^(2^m)`` is zero or negligible.
+    Finite case: split [0, T) into blocks of length 2^j at offsets L and add
+    ``W^L S_(2^j) W^LT``, where ``S_(2^j)`` is the doubled partial sum.
+    """
+    n = W.shape[0]
+    S = Q.copy()  # S = sum_{k < 2^j} W^k Q W^kT
+    P = W.copy()  # P = W^(2^j)
+    if horizon is None:
+        for _ in range(_MAX_DOUBLINGS):
+            if not np.any(P):
+                return S
+            S = S + P @ S @ P.T
+            P = P @ P
+            # stop once the remaining tail is below rounding of S
+            if np.linalg.norm(P) ** 2 <= 1e-18:
+                return S + P @ S @ P.T
+        raise ValueError(
+            "the noise covariance did not converge in 2^64 steps; the spectral radius is too close to 1 - "
+            "pass a finite horizon"
+        )
+    C = np.zeros((n, n))
+    L = np.eye(n)  # W^offset
+    T = horizon
+    while T:
+        if T & 1:
+            C += L @ S @ L.T
+            L = L @ P
+        T >>= 1
+        if T:
+            S = S + P @ S @ P.T
+            P = P @ P
+    return C
+
+
+def _check_stationary(W: np.ndarray, horizon: int | None) -> None:
+    if horizon is None and not _is_nilpotent_triangular(W):
+        rho = spectral_radius(W)
+        if rho >= 1.0:
+            raise ValueError(
+                f"the spectral radius of W is {rho:.6g} >= 1, so the stationary noise covariance "
+                "C = sum_k W^k W^kT does not exist; pass a finite horizon=T to use "
+                "C_T = sum_{k<T} W^k W^kT (a known state T steps back)"
+            )
+
+
+def noise_covariance(W: np.ndarray, horizon: int | None = None) -> np.ndarray:
+    """Noise covariance ``C = sum_k W^k W^kT`` of ``h_t = W h_{t-1} + v s_t + z_t``.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+        Recurrent matrix.
+    horizon : int or None
+        ``None``: the stationary covariance (needs spectral radius < 1 unless W
+        is nilpotent triangular, e.g. a chain, where the sum is finite).
+        ``T``: the finite-horizon ``C_T = sum_{k<T} W^k W^kT``.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+        Symmetric positive definite (``C >= I``).
+
+    Raises
+    ------
+    ValueError
+        If ``horizon`` is None and the spectral radius is >= 1.
+
+    See chapter 1, section 2.
+    """
+    W = square_matrix(W, "W")
+    horizon = optional_horizon(horizon)
+    _check_stationary(W, horizon)
+    return _doubling_sum(W, np.eye(W.shape[0]), horizon)
+
+
+def _whitener(C: np.ndarray):
+    """A function ``U -> L^{-1} D U`` with ``D C D = L L^T`` (equilibrated Cholesky).
+
+    Equilibration by ``D = diag(C)^(-1/2)`` keeps the Cholesky accurate when C's
+    diagonal spans many orders of magnitude (C of a chain with alpha = 2 is
+    diagonal with entries from 1 to 4^(N-1)).
+    """
+    d = 1.0 / np.sqrt(np.diag(C))
+    Ct = C * d[:, None] * d[None, :]
+    try:
+        Lc = scipy.linalg.cholesky(Ct, lower=True)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "the noise covariance is numerically singular (condition number beyond float64); "
+            "reduce N or the gain, or use a finite horizon"
+        ) from None
+
+    def whiten(U: np.ndarray) -> np.ndarray:
+        return scipy.linalg.solve_triangular(Lc, U * d[:, None], lower=True)
+
+    return whiten
+
+
+def transient_amplification(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndarray:
+    """Signal strength ``||W^k v||^2`` for k = 0 .. k_max-1 (paper Figure 1c).
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    v : array_like, shape (N,)
+    k_max : int
+        Number of lags.
+
+    Returns
+    -------
+    ndarray, shape (k_max,)
+
+    See chapter 1, section 3.
+    """
+    W = square_matrix(W, "W")
+    v = input_vector(v, W.shape[0], "v")
+    k_max = positive_int(k_max, "k_max")
+    return np.sum(_signal_trajectory(W, v, k_max) ** 2, axis=0)
+
+
+def _signal_trajectory(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndarray:
+    """Columns ``W^k v`` for k < k_max, shape (N, k_max); K matrix-vector products."""
+    U = np.empty((W.shape[0], k_max))
+    u = v
+    for k in range(k_max):
+        U[:, k] = u
+        u = W @ u
+    return U
+
+
+def fisher_memory_curve(
+    W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None = None
+) -> np.ndarray:
+    """Fisher memory curve ``J(k) = v^T W^kT C^{-1} W^k v`` (paper eq. 3), k = 0 .. k_max-1.
+
+    One Cholesky factorisation of C, K matrix-vector products and one triangular
+    solve with K right-hand sides: O(N^3 + K N^2).
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+        Recurrent matrix.
+    v : array_like, shape (N,)
+        Input vector. J scales as ``||v||^2`` (noise variance is 1); the paper uses unit v.
+    k_max : int
+        Number of lags.
+    horizon : int or None
+        ``None`` for the stationary covariance (spectral radius < 1, or a chain);
+        ``T`` for ``C_T``, in which case ``J(k) = 0`` for ``k >= T``.
+
+    Returns
+    -------
+    ndarray, shape (k_max,)
+        ``J(k) >= 0``; for the chain with ``v = e_1``:
+        ``J(k) = alpha^{2k} / sum_{j<=k} alpha^{2j}`` for k < N and 0 after.
+
+    Raises
+    ------
+    ValueError
+        On bad input, or if ``horizon`` is None and the spectral radius is >= 1.
+
+    See chapter 1, section 2.
+    """
+    W = square_matrix(W, "W")
+    v = input_vector(v, W.shape[0], "v")
+    k_max = positive_int(k_max, "k_max")
+    horizon = optional_horizon(horizon)
+    C = noise_covariance(W, horizon)
+    k_eff = k_max if horizon is None else min(k_max, horizon)
+    Y = _whitener(C)(_signal_trajectory(W, v, k_eff))  # (N, k_eff)
+    J = np.zeros(k_max)
+    J[:k_eff] = np.sum(Y * Y, axis=0)
+    return J
+
+
+def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None) -> float:
+    """Total Fisher memory ``J_tot = sum_k J(k)`` (paper eq. 4), without truncating the sum.
+
+    Computed as ``trace(C^{-1} S_v)`` with ``S_v = sum_k W^k v v^T W^kT``, both
+    summed exactly by doubling.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+    v : array_like, shape (N,)
+    horizon : int or None
+        As in :func:`fisher_memory_curve`.
+
+    Returns
+    -------
+    float
+        ``||v||^2`` for every normal W (1 for unit v); at most ``N ||v||^2``.
+
+    See chapter 1, section 4.
+    """
+    W = square_matrix(W, "W")
+    v = input_vector(v, W.shape[0], "v")
+    horizon = optional_horizon(horizon)
+    C = noise_covariance(W, horizon)
+    S = _doubling_sum(W, np.outer(v, v), horizon)
+    # trace(C^-1 S) with S = R R^T (R = S^(1/2) not needed): use the whitener on S's columns
+    whiten = _whitener(C)
+    Y = whiten(S)  # L^-1 D S
+    # trace(C^-1 S) = trace(D L^-T L^-1 D S) = trace(L^-1 D S D L^-T) = sum of (L^-1 D S D L^-T) diag
+    Z = whiten(Y.T)  # L^-1 D (L^-1 D S)^T = L^-1 D S D L^-T  (S symmetric)
+    return float(np.trace(Z))
+
+
+__all__ = ["fisher_memory_curve", "noise_covariance", "total_fisher_memory", "transient_amplification"]
