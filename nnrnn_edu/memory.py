@@ -30,33 +30,59 @@ from .connectivity import spectral_radius
 _MAX_DOUBLINGS = 64
 
 
+class IllConditionedError(ValueError):
+    """The noise covariance is too ill-conditioned for float64 (cond(C) beyond ~1e16).
+
+    Happens for strongly amplifying non-chain networks, e.g. a chain with feedback
+    with forward gain 1.2 and feedback 0.1 at N = 100. A pure chain never raises it
+    (its C is diagonal).
+    """
+
+
+def _is_triangular(W: np.ndarray) -> bool:
+    return bool(np.array_equal(np.tril(W), W) or np.array_equal(np.triu(W), W))
+
+
+def _is_tridiagonal(W: np.ndarray) -> bool:
+    return bool(np.array_equal(np.triu(np.tril(W, 1), -1), W))
+
+
 def _is_nilpotent_triangular(W: np.ndarray) -> bool:
-    return bool(
-        (np.array_equal(np.tril(W, -1), W) or np.array_equal(np.triu(W, 1), W))
-    )
+    return bool(np.array_equal(np.tril(W, -1), W) or np.array_equal(np.triu(W, 1), W))
 
 
 def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarray:
     """``sum_k W^k Q W^kT`` over k < horizon (all k >= 0 if horizon is None).
 
-    Stationary case: Smith doubling until ``W^(2^m)`` is zero or negligible.
-    Finite case: split [0, T) into blocks of length 2^j at offsets L and add
-    ``W^L S_(2^j) W^LT``, where ``S_(2^j)`` is the doubled partial sum.
+    Stationary case: Smith doubling (``S <- S + P S P^T``, ``P <- P^2``) until
+    the next term is below rounding (``||P||_F^4 <= 1e-17``, since that term is
+    at most ``||P||^4 ||S||``) or P is exactly zero (nilpotent W). If it has not
+    converged after covering 16 N steps, the spectral radius is checked once
+    (an O(N^3) Schur form, paid only by slowly decaying or unstable W).
+    Finite case: [0, T) is split into blocks of length 2^j at offsets L and
+    ``W^L S_(2^j) W^LT`` is added for each, where ``S_(2^j)`` is the doubled sum.
     """
     n = W.shape[0]
     S = Q.copy()  # S = sum_{k < 2^j} W^k Q W^kT
     P = W.copy()  # P = W^(2^j)
     if horizon is None:
-        for _ in range(_MAX_DOUBLINGS):
+        checked = False
+        for j in range(_MAX_DOUBLINGS):
             if not np.any(P):
                 return S
-            S = S + P @ S @ P.T
+            pnorm = float(np.linalg.norm(P))
+            if not np.isfinite(pnorm):
+                break
+            S = S + (P @ S) @ P.T
+            if pnorm**4 <= 1e-17:
+                return S
+            if not checked and 2 ** (j + 1) > 16 * n:
+                _check_stationary(W, None)
+                checked = True
             P = P @ P
-            # stop once the remaining tail is below rounding of S
-            if np.linalg.norm(P) ** 2 <= 1e-18:
-                return S + P @ S @ P.T
+        _check_stationary(W, None)
         raise ValueError(
-            "the noise covariance did not converge in 2^64 steps; the spectral radius is too close to 1 - "
+            "the noise covariance did not converge: the spectral radius of W is too close to 1; "
             "pass a finite horizon"
         )
     C = np.zeros((n, n))
@@ -73,15 +99,22 @@ def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarr
     return C
 
 
-def _check_stationary(W: np.ndarray, horizon: int | None) -> None:
+def _check_stationary(W: np.ndarray, horizon: int | None, rho: float | None = None) -> None:
     if horizon is None and not _is_nilpotent_triangular(W):
-        rho = spectral_radius(W)
+        rho = spectral_radius(W) if rho is None else rho
         if rho >= 1.0:
             raise ValueError(
                 f"the spectral radius of W is {rho:.6g} >= 1, so the stationary noise covariance "
                 "C = sum_k W^k W^kT does not exist; pass a finite horizon=T to use "
                 "C_T = sum_{k<T} W^k W^kT (a known state T steps back)"
             )
+
+
+def _cheap_stationary_check(W: np.ndarray, horizon: int | None, rho: float | None = None) -> None:
+    """Check stability up front where that is cheap (rho known, triangular or
+    tridiagonal W); dense W is checked inside the doubling, only if it converges slowly."""
+    if horizon is None and (rho is not None or _is_triangular(W) or _is_tridiagonal(W)):
+        _check_stationary(W, horizon, rho)
 
 
 def noise_covariance(W: np.ndarray, horizon: int | None = None) -> np.ndarray:
@@ -110,7 +143,7 @@ def noise_covariance(W: np.ndarray, horizon: int | None = None) -> np.ndarray:
     """
     W = square_matrix(W, "W")
     horizon = optional_horizon(horizon)
-    _check_stationary(W, horizon)
+    _cheap_stationary_check(W, horizon)
     return _doubling_sum(W, np.eye(W.shape[0]), horizon)
 
 
@@ -126,7 +159,7 @@ def _whitener(C: np.ndarray):
     try:
         Lc = scipy.linalg.cholesky(Ct, lower=True)
     except np.linalg.LinAlgError:
-        raise ValueError(
+        raise IllConditionedError(
             "the noise covariance is numerically singular (condition number beyond float64); "
             "reduce N or the gain, or use a finite horizon"
         ) from None
@@ -159,13 +192,24 @@ def transient_amplification(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndar
     return np.sum(_signal_trajectory(W, v, k_max) ** 2, axis=0)
 
 
-def _signal_trajectory(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndarray:
-    """Columns ``W^k v`` for k < k_max, shape (N, k_max); K matrix-vector products."""
+def _signal_trajectory(W: np.ndarray, v: np.ndarray, k_max: int, block: int = 32) -> np.ndarray:
+    """Columns ``W^k v`` for k < k_max, shape (N, k_max).
+
+    The first ``block`` columns by matrix-vector products, then each further
+    block as ``W^block`` times the previous block: one GEMM per block instead of
+    ``block`` memory-bound matvecs.
+    """
     U = np.empty((W.shape[0], k_max))
+    b = min(block, k_max)
     u = v
-    for k in range(k_max):
+    for k in range(b):
         U[:, k] = u
         u = W @ u
+    if k_max > b:
+        Wb = np.linalg.matrix_power(W, b)
+        for start in range(b, k_max, b):
+            stop = min(start + b, k_max)
+            U[:, start:stop] = Wb @ U[:, start - b : stop - b]
     return U
 
 
@@ -206,12 +250,46 @@ def fisher_memory_curve(
     v = input_vector(v, W.shape[0], "v")
     k_max = positive_int(k_max, "k_max")
     horizon = optional_horizon(horizon)
-    C = noise_covariance(W, horizon)
+    _cheap_stationary_check(W, horizon)
+    C = _doubling_sum(W, np.eye(W.shape[0]), horizon)
+    return _curve(W, v, k_max, horizon, _whitener(C))
+
+
+def _curve(W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None, whiten) -> np.ndarray:
     k_eff = k_max if horizon is None else min(k_max, horizon)
-    Y = _whitener(C)(_signal_trajectory(W, v, k_eff))  # (N, k_eff)
+    Y = whiten(_signal_trajectory(W, v, k_eff))  # (N, k_eff): L^-1 D W^k v
     J = np.zeros(k_max)
     J[:k_eff] = np.sum(Y * Y, axis=0)
     return J
+
+
+def _total(W: np.ndarray, v: np.ndarray, horizon: int | None, whiten) -> float:
+    # J_tot = trace(C^-1 S_v); with C^-1 = D L^-T L^-1 D this is the trace of
+    # L^-1 D S_v D L^-T, obtained by whitening S_v's columns and then its rows.
+    S = _doubling_sum(W, np.outer(v, v), horizon)
+    return float(np.trace(whiten(whiten(S).T)))
+
+
+def curve_and_total(
+    W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None = None, rho: float | None = None
+) -> tuple[np.ndarray, float]:
+    """:func:`fisher_memory_curve` and :func:`total_fisher_memory` sharing one covariance.
+
+    For interactive use (one factorisation of C instead of two). ``rho``, if
+    given, is the already-known spectral radius of W.
+
+    Returns
+    -------
+    J : ndarray, shape (k_max,)
+    J_tot : float
+    """
+    W = square_matrix(W, "W")
+    v = input_vector(v, W.shape[0], "v")
+    k_max = positive_int(k_max, "k_max")
+    horizon = optional_horizon(horizon)
+    _cheap_stationary_check(W, horizon, rho)
+    whiten = _whitener(_doubling_sum(W, np.eye(W.shape[0]), horizon))
+    return _curve(W, v, k_max, horizon, whiten), _total(W, v, horizon, whiten)
 
 
 def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None) -> float:
@@ -237,14 +315,10 @@ def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None
     W = square_matrix(W, "W")
     v = input_vector(v, W.shape[0], "v")
     horizon = optional_horizon(horizon)
-    C = noise_covariance(W, horizon)
-    S = _doubling_sum(W, np.outer(v, v), horizon)
-    # trace(C^-1 S) with S = R R^T (R = S^(1/2) not needed): use the whitener on S's columns
-    whiten = _whitener(C)
-    Y = whiten(S)  # L^-1 D S
-    # trace(C^-1 S) = trace(D L^-T L^-1 D S) = trace(L^-1 D S D L^-T) = sum of (L^-1 D S D L^-T) diag
-    Z = whiten(Y.T)  # L^-1 D (L^-1 D S)^T = L^-1 D S D L^-T  (S symmetric)
-    return float(np.trace(Z))
+    return _total(W, v, horizon, _whitener(noise_covariance(W, horizon)))
 
 
-__all__ = ["fisher_memory_curve", "noise_covariance", "total_fisher_memory", "transient_amplification"]
+__all__ = [
+    "IllConditionedError",
+    "curve_and_total",
+    "fisher_memory_curve", "noise_covariance", "total_fisher_memory", "transient_amplification"]

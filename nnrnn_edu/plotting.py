@@ -1,0 +1,281 @@
+"""Pure plotting functions: data in, :class:`matplotlib.figure.Figure` out.
+
+Figures are built with ``matplotlib.figure.Figure`` rather than ``pyplot`` so
+that nothing is displayed or kept alive behind the caller's back: a notebook
+shows a figure with ``display(fig)``, a widget redraws into the figure it
+owns, a test inspects the returned artists. Functions named ``plot_*_explorer``
+are widget callbacks: given ``fig`` they clear it and redraw in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib import ticker
+from matplotlib.figure import Figure
+
+from . import connectivity as cx
+from .memory import IllConditionedError, curve_and_total, transient_amplification
+
+# One colour per network kind, used by every chapter so that a reader can
+# follow "the chain" from figure to figure.
+KIND_COLORS = {
+    "identity": "#1f77b4",
+    "orthogonal": "#2ca02c",
+    "chain": "#d62728",
+    "fbchain": "#ff7f0e",
+}
+KIND_LABELS = {
+    "identity": "identity",
+    "orthogonal": "random orthogonal",
+    "chain": "chain",
+    "fbchain": "chain with feedback",
+}
+
+
+def plot_connectivity(
+    matrices: Mapping[str, np.ndarray], max_units: int | None = 20, fig: Figure | None = None
+) -> Figure:
+    """Connectivity matrices as images, one panel each (paper Figure 1a).
+
+    Parameters
+    ----------
+    matrices : mapping of title -> ndarray, shape (N, N)
+        Matrices in the column convention (row i receives from column j).
+    max_units : int or None
+        Show only the top-left ``max_units x max_units`` block so that single
+        connections stay visible; ``None`` shows everything.
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+
+    See chapter 1, section 1.
+    """
+    if not matrices:
+        raise ValueError("matrices must contain at least one matrix")
+    fig = _fresh(fig, figsize=(3.0 * len(matrices), 3.3))
+    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+    for ax, (title, W) in zip(axes, matrices.items()):
+        W = np.asarray(W, dtype=float)
+        shown = W if max_units is None else W[:max_units, :max_units]
+        lim = max(float(np.max(np.abs(shown))), 1e-12)
+        im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("from unit j")
+        ax.set_ylabel("to unit i")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if max_units is not None:
+        fig.suptitle(f"W[i, j] (first {max_units} units shown)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_memory_curves(
+    curves: Mapping[str, np.ndarray],
+    ylabel: str = "Fisher memory J(k)",
+    logy: bool = True,
+    colors: Mapping[str, str] | None = None,
+    styles: Mapping[str, str] | None = None,
+    title: str | None = None,
+    ax=None,
+) -> Figure:
+    """Curves over the lag k, e.g. Fisher memory (Figure 1b) or ``||W^k v||^2`` (Figure 1c).
+
+    Parameters
+    ----------
+    curves : mapping of label -> ndarray, shape (K,)
+    ylabel : str
+    logy : bool
+        Log-scale y axis (zeros are dropped from log plots).
+    colors, styles : mapping of label -> matplotlib colour / line style, optional
+    title : str, optional
+    ax : matplotlib Axes, optional
+        Draw into this axes; otherwise a new figure is made.
+
+    Returns
+    -------
+    Figure
+
+    See chapter 1, sections 2 and 3.
+    """
+    if ax is None:
+        fig = Figure(figsize=(5.5, 3.8))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    for label, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        k = np.arange(y.size)
+        if logy:
+            keep = y > 0
+            k, y = k[keep], y[keep]
+        ax.plot(
+            k,
+            y,
+            (styles or {}).get(label, "-"),
+            color=(colors or {}).get(label),
+            label=label,
+            lw=1.8,
+        )
+    if logy:
+        ax.set_yscale("log")
+        # plain "%g" labels: mathtext tick labels cost ~0.1 s per redraw (widgets)
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_xlabel("lag k (steps into the past)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_total_memory_scaling(
+    sizes: np.ndarray,
+    totals: Mapping[str, np.ndarray],
+    reference: Mapping[str, np.ndarray] | None = None,
+    ax=None,
+) -> Figure:
+    """Total Fisher memory against network size N (log-log), with reference curves.
+
+    Parameters
+    ----------
+    sizes : ndarray, shape (M,)
+        Network sizes.
+    totals : mapping of label -> ndarray, shape (M,)
+        Computed ``J_tot`` per network family.
+    reference : mapping of label -> ndarray, shape (M,), optional
+        Closed forms drawn dashed (e.g. ``N``, ``ln N + 0.58``, 1).
+
+    Returns
+    -------
+    Figure
+
+    See chapter 1, section 4.
+    """
+    if ax is None:
+        fig = Figure(figsize=(5.5, 4.0))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    sizes = np.asarray(sizes)
+    for label, y in totals.items():
+        ax.plot(sizes, y, "o-", label=label, ms=4)
+    for label, y in (reference or {}).items():
+        ax.plot(sizes, y, "--", color="0.5", lw=1, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("network size N")
+    ax.set_ylabel(r"total Fisher memory $J_{tot}$")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def plot_memory_explorer(
+    kind: str = "chain",
+    n: int = 100,
+    alpha: float = 1.5,
+    beta: float = 0.05,
+    lam: float = 0.99,
+    k_max: int | None = None,
+    seed: int = 0,
+    fig: Figure | None = None,
+) -> Figure:
+    """Widget callback of chapter 1: J(k) and transient amplification of one network.
+
+    Draws the chosen network's Fisher memory curve next to ``||W^k v||^2``, with
+    the chain at alpha = 1 (``J(k) = 1/(k+1)``) as a dashed reference, and puts
+    ``J_tot``, the spectral radius and the Henrici index in the title. A
+    spectral radius >= 1 uses the finite horizon ``T = k_max`` (said in the title).
+
+    Parameters
+    ----------
+    kind : {"identity", "orthogonal", "chain", "fbchain"}
+    n : int
+        Network size N.
+    alpha, beta : float
+        Chain forward / feedback weights (``beta`` only for ``"fbchain"``).
+    lam : float
+        Scale of the normal networks.
+    k_max : int or None
+        Number of lags shown (default ``2 N``).
+    seed : int
+        Seed of the random orthogonal matrix and of the normal networks' input vector.
+    fig : Figure or None
+        The figure to redraw in place (widgets pass theirs); ``None`` makes one.
+
+    Returns
+    -------
+    Figure
+        Two axes: ``fig.axes[0]`` holds J(k), ``fig.axes[1]`` the amplification.
+
+    See chapter 1, section 5.
+    """
+    W, v = cx.memory_network(kind, n, alpha=alpha, beta=beta, lam=lam, seed=seed)
+    k_max = 2 * n if k_max is None else k_max
+    rho = cx.spectral_radius(W)
+    horizon = None if (rho < 1.0 or kind == "chain") else k_max
+    fig = _fresh(fig, figsize=(10, 3.8))
+    try:
+        J, jtot = curve_and_total(W, v, k_max, horizon=horizon, rho=rho)
+    except IllConditionedError as exc:
+        # a slider can reach networks whose C is beyond float64: say so in the figure
+        fig.text(0.5, 0.5, f"cannot compute J(k) here:\n{exc}", ha="center", va="center", wrap=True)
+        return fig
+    amp = transient_amplification(W, v, k_max)
+    ref = np.where(np.arange(k_max) < n, 1.0 / (np.arange(k_max) + 1.0), 0.0)  # chain, alpha = 1
+
+    ax_j, ax_a = fig.subplots(1, 2)
+    color = KIND_COLORS[kind]
+    label = KIND_LABELS[kind]
+    plot_memory_curves(
+        {label: J, "chain, alpha = 1: 1/(k+1)": ref},
+        colors={label: color, "chain, alpha = 1: 1/(k+1)": "0.4"},
+        styles={"chain, alpha = 1: 1/(k+1)": "--"},
+        ax=ax_j,
+    )
+    ax_j.set_ylim(bottom=max(1e-6, min(1e-4, float(np.min(J[J > 0])) if np.any(J > 0) else 1e-4)))
+    plot_memory_curves(
+        {label: amp},
+        ylabel="signal strength ||W^k v||^2",
+        colors={label: color},
+        ax=ax_a,
+    )
+    params = {
+        "chain": f"alpha={alpha:g}",
+        "fbchain": f"alpha={alpha:g}, beta={beta:g}",
+        "identity": f"lambda={lam:g}",
+        "orthogonal": f"lambda={lam:g}",
+    }[kind]
+    where = "stationary C" if horizon is None else f"finite horizon T={horizon}"
+    fig.suptitle(
+        f"{label} ({params}), N={n}: J_tot = {jtot:.3g}, spectral radius = {rho:.3g}, "
+        f"Henrici d = {cx.henrici_index(W):.3g}  [{where}]",
+        fontsize=10,
+    )
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.88, wspace=0.3)
+    return fig
+
+
+def _fresh(fig: Figure | None, figsize: tuple[float, float]) -> Figure:
+    """``fig`` cleared for a redraw, or a new figure."""
+    if fig is None:
+        return Figure(figsize=figsize)
+    fig.clear()
+    return fig
+
+
+__all__ = [
+    "KIND_COLORS",
+    "KIND_LABELS",
+    "plot_connectivity",
+    "plot_memory_curves",
+    "plot_memory_explorer",
+    "plot_total_memory_scaling",
+]

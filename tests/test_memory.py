@@ -1,0 +1,152 @@
+"""Fisher memory against closed forms and invariants (paper eqs. 3-4, Ganguli et al. 2008)."""
+
+import numpy as np
+import pytest
+
+from nnrnn_edu import connectivity as cx
+from nnrnn_edu.memory import (
+    IllConditionedError,
+    curve_and_total,
+    fisher_memory_curve,
+    noise_covariance,
+    total_fisher_memory,
+    transient_amplification,
+)
+
+
+def _e1(n):
+    v = np.zeros(n)
+    v[0] = 1.0
+    return v
+
+
+def _chain_closed_form(alpha, n, k_max):
+    k = np.arange(k_max)
+    A = alpha**2
+    J = np.where(k < n, A**k / np.array([np.sum(A ** np.arange(j + 1)) for j in k]), 0.0)
+    return J
+
+
+@pytest.mark.parametrize("alpha", [0.5, 0.95, 1.0, 1.02, 1.05, 1.5, 2.0])
+def test_chain_curve_closed_form(alpha):
+    n = 100
+    J = fisher_memory_curve(cx.chain(n, alpha), _e1(n), 130)
+    assert np.allclose(J, _chain_closed_form(alpha, n, 130), rtol=1e-10, atol=1e-14)
+    assert np.all(J[n:] == 0)
+
+
+def test_chain_alpha_one_is_harmonic():
+    n = 100
+    J = fisher_memory_curve(cx.chain(n, 1.0), _e1(n), n)
+    assert np.allclose(J, 1.0 / (np.arange(n) + 1.0), rtol=1e-12)
+    assert total_fisher_memory(cx.chain(n, 1.0), _e1(n)) == pytest.approx(np.sum(1 / np.arange(1, n + 1)), rel=1e-12)
+
+
+@pytest.mark.parametrize("alpha,expected", [(0.95, 3.033), (1.0, 5.187), (1.02, 7.606), (1.05, 12.087), (2.0, 75.316)])
+def test_chain_total_memory_reference_values(alpha, expected):
+    assert total_fisher_memory(cx.chain(100, alpha), _e1(100)) == pytest.approx(expected, abs=1e-3)
+
+
+def test_large_gain_chain_is_exact_where_lyapunov_fails():
+    # alpha = 2: cond(C) ~ 4^(N-1); a Lyapunov solver returns a non-PD C, the finite sum does not
+    n = 100
+    C = noise_covariance(cx.chain(n, 2.0))
+    assert np.allclose(np.diag(C), (4.0 ** (np.arange(n) + 1) - 1) / 3, rtol=1e-12)
+    assert np.count_nonzero(C - np.diag(np.diag(C))) == 0
+    jt = total_fisher_memory(cx.chain(1000, 1.05), _e1(1000))
+    assert jt == pytest.approx(95.761, abs=1e-3)
+
+
+@pytest.mark.parametrize("kind", ["identity", "orthogonal"])
+@pytest.mark.parametrize("lam", [0.5, 0.9, 0.99])
+def test_normal_networks(kind, lam):
+    W, v = cx.memory_network(kind, 100, lam=lam, seed=4)
+    J = fisher_memory_curve(W, v, 50)
+    k = np.arange(50)
+    assert np.allclose(J, lam ** (2 * k) * (1 - lam**2), rtol=1e-9, atol=1e-15)
+    assert total_fisher_memory(W, v) == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("lam", [1.0, 1.03])
+def test_normal_networks_finite_horizon(lam):
+    W, v = cx.memory_network("orthogonal", 60, lam=lam, seed=1)
+    assert total_fisher_memory(W, v, horizon=500) == pytest.approx(1.0, abs=1e-9)
+    J = fisher_memory_curve(W, v, 40, horizon=30)
+    assert np.all(J[30:] == 0) and np.all(J[:30] > 0)
+    assert np.sum(J) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_total_memory_at_most_n_and_curve_sums_to_total():
+    rng = np.random.default_rng(0)
+    n = 40
+    for trial in range(5):
+        W = rng.standard_normal((n, n)) * 0.8 / np.sqrt(n)
+        v = rng.standard_normal(n)
+        v /= np.linalg.norm(v)
+        jt = total_fisher_memory(W, v)
+        assert 0 < jt <= n + 1e-9
+        J = fisher_memory_curve(W, v, 3000)
+        assert np.sum(J) == pytest.approx(jt, rel=1e-8)
+        assert np.all(J >= 0)
+
+
+def test_fbchain_reference_values_and_consistency():
+    v = _e1(100)
+    for beta, expected in [(0.01, 4.46), (0.04, 5.35), (0.07, 6.81)]:
+        W = cx.chain_with_feedback(100, 0.99, beta)
+        jt = total_fisher_memory(W, v)
+        assert jt == pytest.approx(expected, abs=0.01)
+        J, jt2 = curve_and_total(W, v, 3000)
+        assert jt2 == pytest.approx(jt, rel=1e-12)
+        assert np.sum(J) == pytest.approx(jt, rel=1e-8)
+
+
+def test_finite_horizon_matches_direct_sum():
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((8, 8)) * 0.6
+    for T in [1, 2, 3, 7, 13, 64]:
+        direct = sum(np.linalg.matrix_power(W, k) @ np.linalg.matrix_power(W, k).T for k in range(T))
+        assert np.allclose(noise_covariance(W, horizon=T), direct, rtol=1e-10)
+
+
+def test_transient_amplification():
+    n = 30
+    amp = transient_amplification(cx.chain(n, 1.1), _e1(n), 40)
+    k = np.arange(40)
+    assert np.allclose(amp, np.where(k < n, 1.1 ** (2 * k), 0.0))
+    W, v = cx.memory_network("orthogonal", n, lam=0.9)
+    assert np.allclose(transient_amplification(W, v, 10), 0.81 ** np.arange(10))
+
+
+def test_unstable_without_horizon_raises_clear_error():
+    W, v = cx.memory_network("orthogonal", 20, lam=1.0)
+    with pytest.raises(ValueError, match="spectral radius.*horizon"):
+        fisher_memory_curve(W, v, 10)
+    with pytest.raises(ValueError, match="horizon"):
+        total_fisher_memory(W, v)
+
+
+def test_ill_conditioned_covariance_is_reported():
+    W, v = cx.memory_network("fbchain", 100, alpha=1.5, beta=0.1)
+    with pytest.raises(IllConditionedError, match="singular"):
+        total_fisher_memory(W, v)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: fisher_memory_curve(np.eye(3), np.ones(4), 5), "v"),
+        (lambda: fisher_memory_curve(np.eye(3), np.zeros(3), 5), "v"),
+        (lambda: fisher_memory_curve(np.eye(3) * 0.5, [1, np.nan, 0], 5), "v"),
+        (lambda: fisher_memory_curve(np.ones((3, 2)), np.ones(3), 5), "W"),
+        (lambda: fisher_memory_curve(np.full((2, 2), np.inf), np.ones(2), 5), "W"),
+        (lambda: fisher_memory_curve(np.eye(3) * 0.5, np.ones(3), 0), "k_max"),
+        (lambda: fisher_memory_curve(np.eye(3) * 0.5, np.ones(3), 5, horizon=0), "horizon"),
+        (lambda: total_fisher_memory(np.eye(3) * 0.5, np.ones((3, 2))), "v"),
+        (lambda: transient_amplification(np.eye(2), np.ones(2), -1), "k_max"),
+        (lambda: noise_covariance(np.zeros((0, 0))), "W"),
+    ],
+)
+def test_bad_input(call, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        call()

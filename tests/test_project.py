@@ -1,0 +1,112 @@
+"""Project invariants: paired notebooks in sync and output-free, environment.yml == pyproject,
+chapters follow the skeleton, quick mode is read in one place only."""
+
+from __future__ import annotations
+
+import pathlib
+import re
+import tomllib
+
+import nbformat
+import pytest
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.md"))
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapters found in book/"
+
+
+def _cells(nb):
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_pair_in_sync_and_output_free(md):
+    import jupytext
+
+    ipynb = md.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{ipynb.name} missing: run `make sync`"
+    text_nb = jupytext.read(md)
+    paired = nbformat.read(ipynb, as_version=4)
+    assert _cells(text_nb) == _cells(paired), f"{md.name} and {ipynb.name} differ: run `make sync`"
+    for cell in paired.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{ipynb.name} carries outputs: clear them (make sync)"
+            assert cell.execution_count is None, f"{ipynb.name} has execution counts"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_skeleton(md):
+    import jupytext
+
+    nb = jupytext.read(md)
+    text = md.read_text()
+    assert "**What you will learn**" in text
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    setup = code[0]
+    assert '"google.colab" in sys.modules' in setup and "%pip install" in setup
+    assert "config.environment_report()" in setup
+    # torch/numpy pinned to what Colab already has: never upgraded
+    assert "torch=={torch.__version__}" in setup and "numpy=={numpy.__version__}" in setup
+    sections = re.findall(r"^## (\d+)\. ", text, flags=re.M)
+    assert sections and sections == [str(i) for i in range(1, len(sections) + 1)]
+    assert text.count("**Try this:**") >= len(sections)
+    assert "## Summary" in text
+    assert "NNRNN_EDU_QUICK" not in "\n".join(code), "notebooks must not read quick mode themselves"
+
+
+def test_quick_mode_read_only_in_config():
+    offenders = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "nnrnn_edu").rglob("*.py")
+        if "NNRNN_EDU_QUICK" in p.read_text() and p.name != "config.py"
+    ]
+    assert offenders == []
+
+
+def _normalise(specs):
+    out = {}
+    for s in specs:
+        r = Requirement(s)
+        out[r.name.lower().replace("_", "-")] = str(r.specifier)
+    return out
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = _normalise(project["dependencies"] + project["optional-dependencies"]["dev"])
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert sorted(c.split("=")[0] for c in conda) == ["pip", "python"]
+    assert _normalise(pip) == wanted
+
+
+def test_dependencies_are_ranges_not_pins():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for spec in project["dependencies"] + project["optional-dependencies"]["dev"]:
+        assert "==" not in spec, f"{spec}: use a range, not an exact pin"
+
+
+def test_book_config_and_toc():
+    cfg = yaml.safe_load((ROOT / "jupyter_book_config.yml").read_text())
+    assert "**.ipynb" in cfg["exclude_patterns"]
+    assert cfg["execute"]["execute_notebooks"] == "force"
+    assert cfg["repository"]["url"].startswith("https://github.com/")
+    assert cfg["copyright"]
+    toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
+    listed = {c["file"] for c in toc["chapters"]}
+    assert listed == {p.stem for p in CHAPTERS}, "every chapter in the toc, and only chapters"
+
+
+def test_ci_runs_exactly_make_test():
+    lines = [
+        ln.strip()
+        for ln in (ROOT / ".ci" / "run").read_text().splitlines()
+        if ln.strip() and not ln.strip().startswith("#")
+    ]
+    assert "set -euo pipefail" in lines and "make test" in lines
