@@ -1,0 +1,406 @@
+"""The vanilla-RNN recurrence ``h_t = f(W h_{t-1} + V x_t + b)``, fast and naive.
+
+Three implementations of the same map from inputs to hidden states:
+
+- :func:`naive_recurrence` - the obvious autograd loop, one ``f(x_t V^T + h W^T + b)``
+  per step. Slow (autograd records ~5 nodes per step) but obviously right: it is
+  the reference the fast paths are tested against.
+- :func:`rnn_recurrence` - one model, hand-written backpropagation through time
+  in a ``torch.autograd.Function``. The input projection of all T steps is one
+  GEMM written straight into a preallocated state buffer; each step is then one
+  in-place ``addmm_`` and one in-place activation. The backward pass is one
+  activation-derivative op (computed from the *outputs*, so nothing else is
+  stored) and one matmul per step, and the weight gradients are single GEMMs
+  over all ``T*B`` rows after the loop.
+- :func:`ensemble_recurrence` - K independent models with stacked weights
+  ``[K, N, N]`` (``baddbmm`` per step), inputs shared ``(B, T, d)`` or per model
+  ``(K, B, T, d)``. A sweep trains K models for little more than the price of
+  one on a CPU, because a single small GEMM per step leaves most of the
+  machine idle.
+
+Why this shape (measured on a 2-core CPU, see ``benchmarks/bench_training.py``):
+indexing ``x[t]`` of a tensor that requires grad costs O(T^2) in autograd;
+``torch.compile`` unrolls T steps (minutes of compile) and is no faster; a
+weight gradient of the form ``(G^T x)^T`` with few input channels hits a slow
+GEMM path, so it is computed as ``x^T G``. On a GPU the same code is free of
+host synchronisation, so a whole training step can be captured in a CUDA graph.
+
+Layouts: the functions take batch-first inputs ``(B, T, d)`` and return
+batch-first *views* ``(B, T, N)`` of a time-major buffer unless
+``time_major=True``. See chapter 3.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+NONLINEARITIES = ("elu", "relu", "tanh")
+"""Hidden nonlinearities supported by every implementation."""
+
+
+def _check_nonlinearity(nonlinearity: object) -> str:
+    if nonlinearity not in NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+    return str(nonlinearity)
+
+
+def _activation(nonlinearity: str):
+    return {"elu": F.elu, "relu": torch.relu, "tanh": torch.tanh}[nonlinearity]
+
+
+def _activation_(nonlinearity: str):
+    """In-place activation."""
+    return {"elu": torch._C._nn.elu_, "relu": torch.relu_, "tanh": torch.tanh_}[nonlinearity]
+
+
+def _activation_backward(nonlinearity: str):
+    """``(grad_out, out_of_f, result_buffer) -> grad_in``, the derivative taken from f's output."""
+    if nonlinearity == "elu":  # f' = 1 for h > 0, h + 1 otherwise
+        op = torch.ops.aten.elu_backward.grad_input
+        return lambda g, h, out: op(g, 1.0, 1.0, 1.0, True, h, grad_input=out)
+    if nonlinearity == "relu":  # f' = [h > 0]
+        op = torch.ops.aten.threshold_backward.grad_input
+        return lambda g, h, out: op(g, h, 0.0, grad_input=out)
+    op = torch.ops.aten.tanh_backward.grad_input  # f' = 1 - h^2
+    return lambda g, h, out: op(g, h, grad_input=out)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_single(x, W, V, b, h0, time_major):
+    for name, t in (("x", x), ("weight_hh", W), ("weight_ih", V), ("bias", b)):
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if x.dim() != 3:
+        raise ValueError(f"x must have shape (B, T, d) (or (T, B, d) with time_major), got {tuple(x.shape)}")
+    if W.dim() != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"weight_hh must be square (N, N), got {tuple(W.shape)}")
+    n = W.shape[0]
+    d = x.shape[2]
+    if V.shape != (n, d):
+        raise ValueError(f"weight_ih must have shape (N, d) = ({n}, {d}), got {tuple(V.shape)}")
+    if b.shape != (n,):
+        raise ValueError(f"bias must have shape (N,) = ({n},), got {tuple(b.shape)}")
+    B = x.shape[1] if time_major else x.shape[0]
+    if h0 is not None and h0.shape != (B, n):
+        raise ValueError(f"h0 must have shape (B, N) = ({B}, {n}), got {tuple(h0.shape)}")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"x must have at least one step and one sequence, got shape {tuple(x.shape)}")
+
+
+# --------------------------------------------------------------------------- naive reference
+
+
+def naive_recurrence(
+    x: torch.Tensor,
+    weight_hh: torch.Tensor,
+    weight_ih: torch.Tensor,
+    bias: torch.Tensor,
+    h0: torch.Tensor | None = None,
+    nonlinearity: str = "elu",
+    return_sequence: bool = True,
+) -> torch.Tensor:
+    """Reference implementation: a plain autograd loop over time steps.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, T, d)
+        Inputs, batch first.
+    weight_hh : Tensor, shape (N, N)
+        Recurrent matrix W in the column convention ``h_t = f(W h_{t-1} + ...)``.
+    weight_ih : Tensor, shape (N, d)
+        Input matrix V.
+    bias : Tensor, shape (N,)
+    h0 : Tensor, shape (B, N), optional
+        Initial state (zeros if None).
+    nonlinearity : {"elu", "relu", "tanh"}
+    return_sequence : bool
+        Return all states ``(B, T, N)`` or only the last ``(B, N)``.
+
+    Returns
+    -------
+    Tensor, shape (B, T, N) or (B, N)
+
+    See chapter 3.
+    """
+    nonlinearity = _check_nonlinearity(nonlinearity)
+    _check_single(x, weight_hh, weight_ih, bias, h0, False)
+    f = _activation(nonlinearity)
+    B, n = x.shape[0], weight_hh.shape[0]
+    h = x.new_zeros(B, n) if h0 is None else h0
+    states = []
+    for xt in x.unbind(1):  # unbind, never x[:, t]: one backward node instead of T
+        h = f(xt @ weight_ih.T + h @ weight_hh.T + bias)
+        if return_sequence:
+            states.append(h)
+    return torch.stack(states, 1) if return_sequence else h
+
+
+# --------------------------------------------------------------------------- single model
+
+
+class _Recurrence(torch.autograd.Function):
+    """Hand-written BPTT for one model. Time-major: x (T, B, d) -> states (T, B, N) or (B, N)."""
+
+    @staticmethod
+    def forward(ctx, x, W, V, b, h0, nonlinearity, return_sequence):
+        T, B, d = x.shape
+        n = W.shape[0]
+        H = x.new_empty(T + 1, B, n)  # H[0] = h0, H[t+1] = h_t
+        if h0 is None:
+            H[0].zero_()
+        else:
+            H[0].copy_(h0)
+        x2 = x.reshape(T * B, d)
+        # all input drives in one GEMM, straight into the state buffer
+        torch.addmm(b, x2, V.t(), out=H[1:].view(T * B, n))
+        act_ = _activation_(nonlinearity)
+        Wt = W.t()
+        Hs = H.unbind(0)  # views made once, not per step
+        for t in range(T):
+            h = Hs[t + 1]
+            h.addmm_(Hs[t], Wt)
+            act_(h)
+        ctx.H, ctx.x2, ctx.W, ctx.V = H, x2, W, V
+        ctx.nonlinearity, ctx.return_sequence = nonlinearity, return_sequence
+        ctx.has_h0 = h0 is not None
+        ctx.x_shape = x.shape
+        return H[1:] if return_sequence else H[T].clone()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        H, x2, W, V = ctx.H, ctx.x2, ctx.W, ctx.V
+        T1, B, n = H.shape
+        T = T1 - 1
+        act_bwd = _activation_backward(ctx.nonlinearity)
+        G = H.new_empty(T, B, n)  # dL/d(pre-activation) at every step
+        Gs = G.unbind(0)
+        Hs = H.unbind(0)
+        dh = H.new_empty(B, n)
+        if ctx.return_sequence:
+            gH = grad_out.contiguous()
+            gHs = gH.unbind(0)
+            act_bwd(gHs[T - 1], Hs[T], Gs[T - 1])
+            for t in range(T - 1, 0, -1):
+                torch.addmm(gHs[t - 1], Gs[t], W, out=dh)  # dL/dh_t = gH_t + W^T g_{t+1}
+                act_bwd(dh, Hs[t], Gs[t - 1])
+        else:
+            act_bwd(grad_out.contiguous(), Hs[T], Gs[T - 1])
+            for t in range(T - 1, 0, -1):
+                torch.mm(Gs[t], W, out=dh)
+                act_bwd(dh, Hs[t], Gs[t - 1])
+        G2 = G.view(T * B, n)
+        need_x, need_W, need_V, need_b, need_h0 = ctx.needs_input_grad[:5]
+        gx = gW = gV = gb = gh0 = None
+        if need_W:
+            gW = torch.mm(G2.t(), H[:T].view(T * B, n))  # one [N, TB] @ [TB, N] GEMM
+        if need_V:
+            gV = torch.mm(x2.t(), G2).t()  # x^T G, not (G^T x)^T: see module docstring
+        if need_b:
+            gb = G2.sum(0)
+        if need_x:
+            gx = torch.mm(G2, V).view(ctx.x_shape)
+        if need_h0 and ctx.has_h0:
+            gh0 = torch.mm(Gs[0], W)
+        return gx, gW, gV, gb, gh0, None, None
+
+
+def rnn_recurrence(
+    x: torch.Tensor,
+    weight_hh: torch.Tensor,
+    weight_ih: torch.Tensor,
+    bias: torch.Tensor,
+    h0: torch.Tensor | None = None,
+    nonlinearity: str = "elu",
+    return_sequence: bool = True,
+    time_major: bool = False,
+) -> torch.Tensor:
+    """Fast recurrence with hand-written backpropagation through time.
+
+    Same maths as :func:`naive_recurrence`; gradients agree to rounding (tested
+    in float64).
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, T, d), or (T, B, d) if ``time_major``
+        Inputs.
+    weight_hh : Tensor, shape (N, N)
+        Recurrent matrix W (column convention).
+    weight_ih : Tensor, shape (N, d)
+        Input matrix V.
+    bias : Tensor, shape (N,)
+    h0 : Tensor, shape (B, N), optional
+        Initial state (zeros if None).
+    nonlinearity : {"elu", "relu", "tanh"}
+    return_sequence : bool
+        All states, or only the last one (cheaper backward: no per-step gradient add).
+    time_major : bool
+        Inputs and returned sequence are (T, B, ...) instead of (B, T, ...).
+
+    Returns
+    -------
+    Tensor
+        ``(B, T, N)`` (a transposed view of the time-major buffer), ``(T, B, N)``
+        if ``time_major``, or ``(B, N)`` if not ``return_sequence``.
+
+    See chapter 3.
+    """
+    nonlinearity = _check_nonlinearity(nonlinearity)
+    _check_single(x, weight_hh, weight_ih, bias, h0, time_major)
+    xt = x if time_major else x.transpose(0, 1)
+    out = _Recurrence.apply(xt.contiguous(), weight_hh, weight_ih, bias, h0, nonlinearity, bool(return_sequence))
+    if return_sequence and not time_major:
+        return out.transpose(0, 1)
+    return out
+
+
+# --------------------------------------------------------------------------- ensembles
+
+
+def _check_ensemble(x, W, V, b, h0):
+    for name, t in (("x", x), ("weight_hh", W), ("weight_ih", V), ("bias", b)):
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"{name} must be a torch.Tensor, got {type(t).__name__}")
+    if W.dim() != 3 or W.shape[1] != W.shape[2]:
+        raise ValueError(f"weight_hh must have shape (K, N, N), got {tuple(W.shape)}")
+    K, n = W.shape[0], W.shape[1]
+    if x.dim() == 3:
+        B, T, d = x.shape
+    elif x.dim() == 4 and x.shape[0] == K:
+        _, B, T, d = x.shape
+    else:
+        raise ValueError(f"x must have shape (B, T, d) (shared) or (K, B, T, d) with K={K}, got {tuple(x.shape)}")
+    if T == 0 or B == 0:
+        raise ValueError(f"x must have at least one step and one sequence, got shape {tuple(x.shape)}")
+    if V.shape != (K, n, d):
+        raise ValueError(f"weight_ih must have shape (K, N, d) = ({K}, {n}, {d}), got {tuple(V.shape)}")
+    if b.shape != (K, n):
+        raise ValueError(f"bias must have shape (K, N) = ({K}, {n}), got {tuple(b.shape)}")
+    if h0 is not None and h0.shape != (K, B, n):
+        raise ValueError(f"h0 must have shape (K, B, N) = ({K}, {B}, {n}), got {tuple(h0.shape)}")
+    return K, B, T, d, n
+
+
+class _EnsembleRecurrence(torch.autograd.Function):
+    """Hand-written BPTT for K stacked models. Model-major buffer H: (K, T+1, B, N)."""
+
+    @staticmethod
+    def forward(ctx, x, W, V, b, h0, nonlinearity, return_sequence):
+        shared = x.dim() == 3
+        K, n = W.shape[0], W.shape[1]
+        if shared:
+            T, B, d = x.shape
+            x2 = x.reshape(T * B, d)  # (TB, d), time-major rows
+        else:
+            _, T, B, d = x.shape
+            x2 = x.reshape(K, T * B, d)
+        H = x.new_empty(K, T + 1, B, n)
+        if h0 is None:
+            H[:, 0].zero_()
+        else:
+            H[:, 0].copy_(h0)
+        for k in range(K):  # K input GEMMs into the buffer (each block (T*B, N) is contiguous)
+            xk = x2 if shared else x2[k]
+            torch.addmm(b[k], xk, V[k].t(), out=H[k, 1:].view(T * B, n))
+        act_ = _activation_(nonlinearity)
+        Wt = W.transpose(1, 2)
+        Hs = H.unbind(1)  # (K, B, N) views, batch stride (T+1)*B*N
+        for t in range(T):
+            h = Hs[t + 1]
+            h.baddbmm_(Hs[t], Wt)
+            act_(h)
+        ctx.H, ctx.x2, ctx.W, ctx.V, ctx.shared = H, x2, W, V, shared
+        ctx.nonlinearity, ctx.return_sequence = nonlinearity, return_sequence
+        ctx.has_h0 = h0 is not None
+        ctx.x_shape = x.shape
+        return H[:, 1:] if return_sequence else H[:, T].clone()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        H, x2, W, V = ctx.H, ctx.x2, ctx.W, ctx.V
+        K, T1, B, n = H.shape
+        T = T1 - 1
+        act_bwd = _activation_backward(ctx.nonlinearity)
+        G = H.new_empty(K, T, B, n)
+        Gs = G.unbind(1)
+        Hs = H.unbind(1)
+        dh = H.new_empty(K, B, n)
+        if ctx.return_sequence:
+            gHs = grad_out.unbind(1)
+            act_bwd(gHs[T - 1], Hs[T], Gs[T - 1])
+            for t in range(T - 1, 0, -1):
+                torch.baddbmm(gHs[t - 1], Gs[t], W, out=dh)
+                act_bwd(dh, Hs[t], Gs[t - 1])
+        else:
+            act_bwd(grad_out.contiguous(), Hs[T], Gs[T - 1])
+            for t in range(T - 1, 0, -1):
+                torch.bmm(Gs[t], W, out=dh)
+                act_bwd(dh, Hs[t], Gs[t - 1])
+        G3 = G.view(K, T * B, n)
+        need_x, need_W, need_V, need_b, need_h0 = ctx.needs_input_grad[:5]
+        gx = gW = gV = gb = gh0 = None
+        if need_W:
+            gW = torch.bmm(G3.transpose(1, 2), H[:, :T].reshape(K, T * B, n))
+        if need_V:
+            xt = x2.t().expand(K, -1, -1) if ctx.shared else x2.transpose(1, 2)
+            gV = torch.bmm(xt, G3).transpose(1, 2)  # x^T G per model: the fast GEMM shape
+        if need_b:
+            gb = G3.sum(1)
+        if need_x:
+            gxk = torch.bmm(G3, V)  # (K, TB, d)
+            if ctx.shared:
+                gx = gxk.sum(0).view(ctx.x_shape)
+            else:
+                gx = gxk.view(ctx.x_shape)
+        if need_h0 and ctx.has_h0:
+            gh0 = torch.bmm(Gs[0], W)
+        return gx, gW, gV, gb, gh0, None, None
+
+
+def ensemble_recurrence(
+    x: torch.Tensor,
+    weight_hh: torch.Tensor,
+    weight_ih: torch.Tensor,
+    bias: torch.Tensor,
+    h0: torch.Tensor | None = None,
+    nonlinearity: str = "elu",
+    return_sequence: bool = True,
+) -> torch.Tensor:
+    """K independent recurrences at once, with hand-written BPTT.
+
+    Model k computes exactly what :func:`rnn_recurrence` computes with
+    ``weight_hh[k], weight_ih[k], bias[k]`` (tested to float tolerance).
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, T, d) (shared by all models) or (K, B, T, d)
+        Inputs, batch first.
+    weight_hh : Tensor, shape (K, N, N)
+        Stacked recurrent matrices (column convention).
+    weight_ih : Tensor, shape (K, N, d)
+    bias : Tensor, shape (K, N)
+    h0 : Tensor, shape (K, B, N), optional
+    nonlinearity : {"elu", "relu", "tanh"}
+    return_sequence : bool
+        All states or only the last.
+
+    Returns
+    -------
+    Tensor
+        ``(K, T, B, N)`` - model-major, then *time-major* (a view of the state
+        buffer; ``.reshape(K, T*B, N)`` is free) - or ``(K, B, N)`` if not
+        ``return_sequence``.
+
+    See chapter 3.
+    """
+    nonlinearity = _check_nonlinearity(nonlinearity)
+    _check_ensemble(x, weight_hh, weight_ih, bias, h0)
+    xt = x.transpose(0, 1) if x.dim() == 3 else x.transpose(1, 2)  # time-major
+    return _EnsembleRecurrence.apply(
+        xt.contiguous(), weight_hh, weight_ih, bias, h0, nonlinearity, bool(return_sequence)
+    )
+
+
+__all__ = ["NONLINEARITIES", "ensemble_recurrence", "naive_recurrence", "rnn_recurrence"]
