@@ -28,6 +28,7 @@ from ._validate import input_vector, optional_horizon, positive_int, square_matr
 from .connectivity import spectral_radius
 
 _MAX_DOUBLINGS = 64
+_TAIL_NORM = 1e-17**0.25  # stop when the next doubling term, <= ||P||^4 ||S||, is below rounding
 
 
 class IllConditionedError(ValueError):
@@ -55,8 +56,8 @@ def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarr
     """``sum_k W^k Q W^kT`` over k < horizon (all k >= 0 if horizon is None).
 
     Stationary case: Smith doubling (``S <- S + P S P^T``, ``P <- P^2``) until
-    the next term is below rounding (``||P||_F^4 <= 1e-17``, since that term is
-    at most ``||P||^4 ||S||``) or P is exactly zero (nilpotent W). If it has not
+    the next term is below rounding (it is at most ``||P||^4 ||S||``, so stop at
+    ``||P||_F <= 1e-17^(1/4)``) or P is exactly zero (nilpotent W). If it has not
     converged after covering 16 N steps, the spectral radius is checked once
     (an O(N^3) Schur form, paid only by slowly decaying or unstable W).
     Finite case: [0, T) is split into blocks of length 2^j at offsets L and
@@ -66,20 +67,23 @@ def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarr
     S = Q.copy()  # S = sum_{k < 2^j} W^k Q W^kT
     P = W.copy()  # P = W^(2^j)
     if horizon is None:
-        checked = False
-        for j in range(_MAX_DOUBLINGS):
-            if not np.any(P):
-                return S
-            pnorm = float(np.linalg.norm(P))
-            if not np.isfinite(pnorm):
-                break
-            S = S + (P @ S) @ P.T
-            if pnorm**4 <= 1e-17:
-                return S
-            if not checked and 2 ** (j + 1) > 16 * n:
-                _check_stationary(W, None)
-                checked = True
-            P = P @ P
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and reported
+            for j in range(_MAX_DOUBLINGS):
+                if not np.any(P):
+                    return S
+                pnorm = float(np.linalg.norm(P))
+                S = S + (P @ S) @ P.T
+                if not (np.isfinite(pnorm) and np.all(np.isfinite(S))):
+                    _check_stationary(W, None)
+                    raise ValueError(
+                        "W^k overflows float64 before it decays (transient amplification beyond "
+                        "1e308); reduce N or the gain of W"
+                    )
+                if pnorm <= _TAIL_NORM:
+                    return S
+                if 2**j <= 16 * n < 2 ** (j + 1):
+                    _check_stationary(W, None)
+                P = P @ P
         _check_stationary(W, None)
         raise ValueError(
             "the noise covariance did not converge: the spectral radius of W is too close to 1; "

@@ -136,21 +136,18 @@ def plot_memory_curves(
 
 
 def plot_total_memory_scaling(
-    sizes: np.ndarray,
-    totals: Mapping[str, np.ndarray],
-    reference: Mapping[str, np.ndarray] | None = None,
+    totals: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    reference: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
     ax=None,
 ) -> Figure:
     """Total Fisher memory against network size N (log-log), with reference curves.
 
     Parameters
     ----------
-    sizes : ndarray, shape (M,)
-        Network sizes.
-    totals : mapping of label -> ndarray, shape (M,)
-        Computed ``J_tot`` per network family.
-    reference : mapping of label -> ndarray, shape (M,), optional
-        Closed forms drawn dashed (e.g. ``N``, ``ln N + 0.58``, 1).
+    totals : mapping of label -> (sizes, J_tot), each ndarray of shape (M,)
+        Computed ``J_tot`` per network family, at its own sizes.
+    reference : mapping of label -> (sizes, values), optional
+        Closed forms drawn dashed (e.g. ``N``, ``ln N + 0.577``).
 
     Returns
     -------
@@ -158,20 +155,21 @@ def plot_total_memory_scaling(
 
     See chapter 1, section 4.
     """
+    if not totals:
+        raise ValueError("totals must contain at least one curve")
     if ax is None:
-        fig = Figure(figsize=(5.5, 4.0))
+        fig = Figure(figsize=(6.0, 4.2))
         ax = fig.add_subplot()
     else:
         fig = ax.figure
-    sizes = np.asarray(sizes)
-    for label, y in totals.items():
-        ax.plot(sizes, y, "o-", label=label, ms=4)
-    for label, y in (reference or {}).items():
-        ax.plot(sizes, y, "--", color="0.5", lw=1, label=label)
+    for label, (n, y) in totals.items():
+        ax.plot(n, y, "o-", label=label, ms=4)
+    for label, (n, y) in (reference or {}).items():
+        ax.plot(n, y, "--", color="0.5", lw=1, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("network size N")
-    ax.set_ylabel(r"total Fisher memory $J_{tot}$")
+    ax.set_ylabel("total Fisher memory J_tot")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return fig

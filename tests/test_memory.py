@@ -150,3 +150,8 @@ def test_ill_conditioned_covariance_is_reported():
 def test_bad_input(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+def test_overflowing_chain_gives_clear_error():
+    with pytest.raises(ValueError, match="overflow"):
+        total_fisher_memory(cx.chain(1100, 2.0), _e1(1100))

@@ -1,10 +1,7 @@
 """The chapter-1 plotting functions and the explorer widget (callbacks tested without a browser)."""
 
-import time
-
 import numpy as np
 import pytest
-from matplotlib.figure import Figure
 
 from nnrnn_edu import connectivity as cx
 from nnrnn_edu import plotting
@@ -84,19 +81,3 @@ def test_widget_kind_switch_enables_relevant_controls():
     assert not ex.controls["beta"].disabled and ex.controls["lam"].disabled
     with pytest.raises(ValueError, match="control"):
         ex.update(gamma=1)
-
-
-def test_widget_redraw_is_fast_at_n_100():
-    # design target: < 0.2 s per slider move at N = 100 (computation + redraw + PNG render).
-    # Asserted with slack for a loaded CI machine; benchmarks/bench_memory.py reports the real number.
-    import io
-
-    ex = MemoryExplorer(n=100)
-    best = np.inf
-    for alpha in (1.2, 1.3, 1.4):
-        t = time.perf_counter()
-        ex.update(alpha=alpha)
-        ex.figure.savefig(io.BytesIO(), format="png")
-        best = min(best, time.perf_counter() - t)
-    assert best < 1.0
-    assert isinstance(ex.figure, Figure)
