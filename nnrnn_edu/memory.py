@@ -28,7 +28,7 @@ from ._validate import input_vector, optional_horizon, positive_int, square_matr
 from .connectivity import spectral_radius
 
 _MAX_DOUBLINGS = 64
-_TAIL_NORM = 1e-17**0.25  # stop when the next doubling term, <= ||P||^4 ||S||, is below rounding
+_TAIL_NORM = 1e-4  # stop when the next doubling term, <= ||P||^4 ||S|| = 1e-16 ||S||, is below rounding
 
 
 class IllConditionedError(ValueError):
@@ -52,23 +52,29 @@ def _is_nilpotent_triangular(W: np.ndarray) -> bool:
     return bool(np.array_equal(np.tril(W, -1), W) or np.array_equal(np.triu(W, 1), W))
 
 
-def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarray:
+def _doubling_sum(
+    W: np.ndarray, Q: np.ndarray, horizon: int | None, powers: dict[int, np.ndarray] | None = None
+) -> np.ndarray:
     """``sum_k W^k Q W^kT`` over k < horizon (all k >= 0 if horizon is None).
 
     Stationary case: Smith doubling (``S <- S + P S P^T``, ``P <- P^2``) until
     the next term is below rounding (it is at most ``||P||^4 ||S||``, so stop at
-    ``||P||_F <= 1e-17^(1/4)``) or P is exactly zero (nilpotent W). If it has not
+    ``||P||_F <= 1e-4``) or P is exactly zero (nilpotent W). If it has not
     converged after covering 16 N steps, the spectral radius is checked once
     (an O(N^3) Schur form, paid only by slowly decaying or unstable W).
     Finite case: [0, T) is split into blocks of length 2^j at offsets L and
     ``W^L S_(2^j) W^LT`` is added for each, where ``S_(2^j)`` is the doubled sum.
+    If ``powers`` is a dict, the squarings ``W^(2^j)`` are stored in it (for reuse
+    by :func:`_signal_trajectory`).
     """
     n = W.shape[0]
+    powers = {} if powers is None else powers
     S = Q.copy()  # S = sum_{k < 2^j} W^k Q W^kT
     P = W.copy()  # P = W^(2^j)
     if horizon is None:
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected and reported
             for j in range(_MAX_DOUBLINGS):
+                powers[2**j] = P
                 if not np.any(P):
                     return S
                 pnorm = float(np.linalg.norm(P))
@@ -92,6 +98,7 @@ def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarr
     C = np.zeros((n, n))
     L = np.eye(n)  # W^offset
     T = horizon
+    powers[1] = P
     while T:
         if T & 1:
             C += L @ S @ L.T
@@ -100,6 +107,7 @@ def _doubling_sum(W: np.ndarray, Q: np.ndarray, horizon: int | None) -> np.ndarr
         if T:
             S = S + P @ S @ P.T
             P = P @ P
+            powers[2 * max(powers)] = P
     return C
 
 
@@ -196,24 +204,29 @@ def transient_amplification(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndar
     return np.sum(_signal_trajectory(W, v, k_max) ** 2, axis=0)
 
 
-def _signal_trajectory(W: np.ndarray, v: np.ndarray, k_max: int, block: int = 32) -> np.ndarray:
+def _signal_trajectory(
+    W: np.ndarray, v: np.ndarray, k_max: int, powers: dict[int, np.ndarray] | None = None
+) -> np.ndarray:
     """Columns ``W^k v`` for k < k_max, shape (N, k_max).
 
-    The first ``block`` columns by matrix-vector products, then each further
-    block as ``W^block`` times the previous block: one GEMM per block instead of
-    ``block`` memory-bound matvecs.
+    If ``powers`` (from :func:`_doubling_sum`) holds ``W^b`` for b = 32, only the
+    first b columns are matrix-vector products and every further block of b is
+    one GEMM, ``W^b`` times the previous block; otherwise k_max matvecs.
     """
     U = np.empty((W.shape[0], k_max))
-    b = min(block, k_max)
+    Wb, b = None, k_max
+    for size, P in sorted((powers or {}).items()):
+        if size <= 32 and (size == 32 or not np.any(P)):
+            Wb, b = (P if size == 32 else np.zeros_like(P)), 32
+            break
+    b = min(b, k_max)
     u = v
     for k in range(b):
         U[:, k] = u
         u = W @ u
-    if k_max > b:
-        Wb = np.linalg.matrix_power(W, b)
-        for start in range(b, k_max, b):
-            stop = min(start + b, k_max)
-            U[:, start:stop] = Wb @ U[:, start - b : stop - b]
+    for start in range(b, k_max, b):
+        stop = min(start + b, k_max)
+        U[:, start:stop] = Wb @ U[:, start - b : stop - b]
     return U
 
 
@@ -255,13 +268,16 @@ def fisher_memory_curve(
     k_max = positive_int(k_max, "k_max")
     horizon = optional_horizon(horizon)
     _cheap_stationary_check(W, horizon)
-    C = _doubling_sum(W, np.eye(W.shape[0]), horizon)
-    return _curve(W, v, k_max, horizon, _whitener(C))
+    powers: dict[int, np.ndarray] = {}
+    C = _doubling_sum(W, np.eye(W.shape[0]), horizon, powers)
+    return _curve(W, v, k_max, horizon, _whitener(C), powers)
 
 
-def _curve(W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None, whiten) -> np.ndarray:
+def _curve(
+    W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None, whiten, powers=None
+) -> np.ndarray:
     k_eff = k_max if horizon is None else min(k_max, horizon)
-    Y = whiten(_signal_trajectory(W, v, k_eff))  # (N, k_eff): L^-1 D W^k v
+    Y = whiten(_signal_trajectory(W, v, k_eff, powers))  # (N, k_eff): L^-1 D W^k v
     J = np.zeros(k_max)
     J[:k_eff] = np.sum(Y * Y, axis=0)
     return J
@@ -292,8 +308,9 @@ def curve_and_total(
     k_max = positive_int(k_max, "k_max")
     horizon = optional_horizon(horizon)
     _cheap_stationary_check(W, horizon, rho)
-    whiten = _whitener(_doubling_sum(W, np.eye(W.shape[0]), horizon))
-    return _curve(W, v, k_max, horizon, whiten), _total(W, v, horizon, whiten)
+    powers: dict[int, np.ndarray] = {}
+    whiten = _whitener(_doubling_sum(W, np.eye(W.shape[0]), horizon, powers))
+    return _curve(W, v, k_max, horizon, whiten, powers), _total(W, v, horizon, whiten)
 
 
 def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None) -> float:
