@@ -37,6 +37,8 @@ def quick_mode() -> bool:
     ValueError
         If the variable holds something that is neither true nor false, so that
         a typo such as ``NNRNN_EDU_QUICK=ture`` is not silently a full run.
+
+    Every chapter's setup cell reports it (see chapter 1, "Setup").
     """
     raw = os.environ.get(QUICK_ENV_VAR, "").strip().lower()
     if raw in _TRUE:
@@ -52,6 +54,7 @@ def data_dir() -> str:
     """Directory where downloaded data sets are cached.
 
     ``$NNRNN_EDU_DATA`` if set, else ``~/.cache/nnrnn_edu``. Nothing is created here.
+    Used by the data loaders of chapter 3.
     """
     return os.environ.get(DATA_DIR_ENV_VAR) or os.path.join(
         os.path.expanduser("~"), ".cache", "nnrnn_edu"
@@ -70,6 +73,8 @@ def resolve_device(device: str = "auto") -> str:
     -------
     str
         A device string that ``torch.device`` accepts.
+
+    See chapter 3 (training on a GPU) and every chapter's setup cell.
     """
     import torch
 
@@ -88,7 +93,7 @@ def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy and torch, and return a fresh NumPy generator.
 
     Library functions take explicit generators/seeds; this is for notebooks that
-    want every global source of randomness pinned as well.
+    want every global source of randomness pinned as well (chapter 3).
     """
     import torch
 
@@ -155,7 +160,11 @@ _PRESETS: dict[str, tuple[Any, Any]] = {
 
 
 def register_preset(name: str, full: Any, quick: Any) -> None:
-    """Register a (full, quick) pair of experiment presets under ``name``."""
+    """Register a (full, quick) pair of experiment presets under ``name``.
+
+    Chapter modules call this so that :func:`get_preset` can serve them; see
+    chapter 1 ("Setup") for how a chapter asks for its preset.
+    """
     _PRESETS[name] = (full, quick)
 
 
@@ -169,6 +178,8 @@ def get_preset(name: str, quick: bool | None = None) -> Any:
     quick : bool or None
         Force the quick (``True``) or full (``False``) version; ``None`` follows
         :func:`quick_mode`.
+
+    See chapter 1, "Setup": chapters never read quick mode themselves, they ask for a preset.
     """
     if name not in _PRESETS:
         raise ValueError(f"name={name!r} is not a known preset; choose from {sorted(_PRESETS)}")

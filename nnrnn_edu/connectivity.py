@@ -168,6 +168,8 @@ def recurrent_matrix(
     Returns
     -------
     ndarray, shape (n, n), float64
+
+    See chapter 1, section 1 (and chapter 3, where these initialise trained RNNs).
     """
     kind = _check_kind(kind)
     if kind == "chain":
@@ -192,6 +194,8 @@ def chain_input(n: int, d: int = 1) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n, d), float64
+
+    See chapter 3 (the paper's initialisers).
     """
     n = positive_int(n, "n")
     d = positive_int(d, "d")
@@ -209,6 +213,8 @@ def gaussian_input(n: int, d: int = 1, seed: int | np.random.Generator | None = 
     Returns
     -------
     ndarray, shape (n, d), float64
+
+    See chapter 3 (the paper's initialisers).
     """
     n = positive_int(n, "n")
     d = positive_int(d, "d")
@@ -219,7 +225,17 @@ def gaussian_input(n: int, d: int = 1, seed: int | np.random.Generator | None = 
 def input_matrix(
     kind: str, n: int, d: int = 1, seed: int | np.random.Generator | None = None
 ) -> np.ndarray:
-    """The paper's input matrix for an initialiser kind (see :func:`chain_input`, :func:`gaussian_input`)."""
+    """The paper's input matrix for an initialiser kind.
+
+    ``0.9 I_{N x d}`` (:func:`chain_input`) for ``"chain"``/``"fbchain"``, Gaussian
+    entries (:func:`gaussian_input`) for ``"identity"``/``"orthogonal"``.
+
+    Returns
+    -------
+    ndarray, shape (n, d), float64
+
+    See chapter 3.
+    """
     kind = _check_kind(kind)
     if kind in ("chain", "fbchain"):
         return chain_input(n, d)

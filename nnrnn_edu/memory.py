@@ -302,6 +302,8 @@ def curve_and_total(
     -------
     J : ndarray, shape (k_max,)
     J_tot : float
+
+    See chapter 1, section 5 (the explorer uses it).
     """
     W = square_matrix(W, "W")
     v = input_vector(v, W.shape[0], "v")
