@@ -64,7 +64,10 @@ _DIGITS_SPLIT_SEED = 0
 
 
 class DataUnavailableError(RuntimeError):
-    """MNIST is neither cached nor downloadable; the message says what to do."""
+    """MNIST is neither cached nor downloadable; the message says what to do.
+
+    See chapter 3.
+    """
 
 
 # --------------------------------------------------------------------------- IDX files
@@ -83,6 +86,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     ndarray
         Shape from the header (``(n, 28, 28)`` for images, ``(n,)`` for labels),
         dtype from the header (uint8 for MNIST).
+
+    See chapter 3.
     """
     opener = gzip.open if str(path).endswith(".gz") else open
     with opener(path, "rb") as fh:
@@ -105,7 +110,10 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
-    """Write a uint8 array as an IDX file (gzipped if the name ends in ``.gz``); used by tests."""
+    """Write a uint8 array as an IDX file (gzipped if the name ends in ``.gz``); used by tests.
+
+    See chapter 3.
+    """
     arr = np.ascontiguousarray(array, dtype=np.uint8)
     header = bytes([0, 0, 0x08, arr.ndim]) + struct.pack(f">{arr.ndim}I", *arr.shape)
     opener = gzip.open if str(path).endswith(".gz") else open
@@ -174,6 +182,8 @@ def mnist_path(name: str, root: str | None = None, download: bool = True) -> str
         If the file is missing and cannot be downloaded (with instructions).
     ValueError
         If a cached file is corrupt (wrong checksum).
+
+    See chapter 3.
     """
     if name not in MNIST_FILES:
         raise ValueError(f"name must be one of {sorted(MNIST_FILES)}, got {name!r}")
@@ -233,6 +243,8 @@ def load_digits_split(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     -------
     images : ndarray, shape (n, 8, 8), float64 in [0, 16]
     labels : ndarray, shape (n,), int64
+
+    See chapter 3.
     """
     if split not in _SPLIT_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
@@ -265,6 +277,8 @@ def pixel_permutation(n_pixels: int, seed: int | np.random.Generator = PERMUTATI
     -------
     ndarray, shape (n_pixels,), int64
         Pixel ``perm[t]`` of the flattened image is fed at step t.
+
+    See chapter 3.
     """
     n_pixels = positive_int(n_pixels, "n_pixels")
     return seed_or_generator(seed).permutation(n_pixels).astype(np.int64)
@@ -288,6 +302,8 @@ class SequenceDataset:
     permutation_seed : int or None
     note : str
         Why this dataset was chosen (e.g. the offline fallback), empty otherwise.
+
+    See chapter 3.
     """
 
     name: str

@@ -73,6 +73,8 @@ class TaskSpec:
         The paper's hidden nonlinearity for the task.
     hidden_size : int
         The paper's N for the task.
+
+    See chapter 3.
     """
 
     name: str
@@ -118,6 +120,8 @@ def make_generator(seed: object, name: str = "generator") -> "torch.Generator":
     """A CPU ``torch.Generator`` from a non-negative int seed, an existing generator, or None.
 
     ``None`` seeds from the operating system (not reproducible).
+
+    See chapter 3.
     """
     import torch
 
@@ -247,6 +251,8 @@ def sample_batch(
     -------
     inputs, targets : Tensor
         As :func:`copy_task` / :func:`addition_task`.
+
+    See chapter 3.
     """
     if task == "copy":
         return copy_task(batch_size, seq_len or 500, generator, device=device)
@@ -364,7 +370,10 @@ def baseline_loss(task: str, seq_len: int | None = None) -> float:
 
 
 def success_threshold(task: str, seq_len: int | None = None) -> float:
-    """Validation loss below which a run counts as a success: 50 % of :func:`baseline_loss`."""
+    """Validation loss below which a run counts as a success: 50 % of :func:`baseline_loss`.
+
+    See chapter 3.
+    """
     return SUCCESS_FRACTION * baseline_loss(task, seq_len)
 
 

@@ -95,6 +95,8 @@ class TrainConfig:
         setting. At batch 16 one thread is as fast as two, and far faster when
         other processes compete for the cores (OpenMP barriers then wait for
         the scheduler).
+
+    See chapter 3.
     """
 
     task: str = "copy"
@@ -224,6 +226,8 @@ def write_json_atomic(path: str, obj: Any) -> None:
     """Write JSON to ``path`` via a temporary file in the same directory and ``os.replace``.
 
     A reader (or a killed writer) never sees a half-written file.
+
+    See chapter 3.
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -257,7 +261,10 @@ def _save_checkpoint_atomic(path: str, state: dict) -> None:
 
 
 def git_commit() -> str | None:
-    """The library's git commit (with ``-dirty`` if the tree has changes), or None outside a checkout."""
+    """The library's git commit (with ``-dirty`` if the tree has changes), or None outside a checkout.
+
+    See chapter 3.
+    """
     here = os.path.dirname(os.path.abspath(__file__))
     try:
         sha = subprocess.run(
@@ -354,6 +361,8 @@ def evaluate(model, task: str, inputs, targets, batch_size: int = 1000) -> float
     Returns
     -------
     float
+
+    See chapter 3.
     """
     import torch
 

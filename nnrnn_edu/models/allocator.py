@@ -35,6 +35,8 @@ def tune_cpu_allocator() -> bool:
     bool
         True if glibc accepted the settings (now or earlier), False on other
         platforms or C libraries, where nothing is changed.
+
+    See chapter 3.
     """
     global _applied
     if _applied:
