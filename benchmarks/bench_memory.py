@@ -11,6 +11,7 @@ triangular solve) is what is timed, with k_max = N.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import platform
@@ -54,7 +55,8 @@ def main() -> None:
         t = _best_of(lambda: fisher_memory_curve(W, v, n), args.repeat if n <= 1000 else 1)
         print(f"| {n} | {n} | {t:.3f} |")
 
-    ex = MemoryExplorer(kind="chain", n=100)
+    with contextlib.redirect_stdout(io.StringIO()):
+        ex = MemoryExplorer(kind="chain", n=100)
     values = iter(np.linspace(1.1, 2.0, 100))
 
     def compute_only():
@@ -66,8 +68,11 @@ def main() -> None:
 
     print("\n| explorer at N = 100 | time per slider move (s) |")
     print("|---|---|")
-    print(f"| recompute + redraw figure | {_best_of(compute_only, 5):.3f} |")
-    print(f"| ... + render PNG for display | {_best_of(redraw_and_render, 5):.3f} |")
+    with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel, Output() prints the figure's repr
+        t_compute = _best_of(compute_only, 5)
+        t_render = _best_of(redraw_and_render, 5)
+    print(f"| recompute + redraw figure | {t_compute:.3f} |")
+    print(f"| ... + render PNG for display | {t_render:.3f} |")
 
 
 if __name__ == "__main__":
