@@ -16,6 +16,8 @@ from matplotlib import ticker
 from matplotlib.figure import Figure
 
 from . import connectivity as cx
+from . import decoding as dec
+from ._validate import finite_float, positive_int
 from .memory import IllConditionedError, curve_and_total, transient_amplification
 
 # One colour per network kind, used by every chapter so that a reader can
@@ -261,6 +263,227 @@ def plot_memory_explorer(
     return fig
 
 
+# --------------------------------------------------------------------------- chapter 2: decoding
+
+PANEL_TITLES = {
+    "linear": "a  linear, no noise",
+    "noisy": "b  linear, noise sigma = {sigma:g}",
+    "nonlinear": "c  {f}, no noise",
+}
+"""Panel titles of :func:`plot_decoding_figure` (formatted with the preset's values)."""
+
+
+def plot_decoding_curves(
+    curves: Mapping[str, np.ndarray],
+    exact: Mapping[str, np.ndarray] | None = None,
+    title: str | None = None,
+    ax=None,
+) -> Figure:
+    """Decoding curves R^2(k): simulated (solid) with exact curves (dashed) where known.
+
+    Parameters
+    ----------
+    curves : mapping of name -> ndarray, shape (L,)
+        Monte Carlo curves (:func:`nnrnn_edu.decoding.r2_curve`). Names that are
+        network kinds (``"chain"``, ``"orthogonal"``, ...) get the book's colour
+        and label; other names are used as they are.
+    exact : mapping of name -> ndarray, shape (L,), optional
+        Exact curves (:func:`~nnrnn_edu.decoding.population_r2_curve`,
+        :func:`~nnrnn_edu.decoding.elu_chain_r2_curve`), drawn dashed in the
+        colour of the curve with the same name.
+    title : str, optional
+    ax : matplotlib Axes, optional
+        Draw into this axes; otherwise a new figure is made.
+
+    Returns
+    -------
+    Figure
+
+    See chapter 2.
+    """
+    if not curves and not exact:
+        raise ValueError("curves must contain at least one curve")
+    if ax is None:
+        fig = Figure(figsize=(5.5, 3.8))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    lowest = 0.0
+    for name, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        ax.plot(np.arange(y.size), y, "-", color=KIND_COLORS.get(name), lw=1.6,
+                label=f"{KIND_LABELS.get(name, name)} (simulated)")
+        lowest = min(lowest, float(np.min(y)))
+    for name, y in (exact or {}).items():
+        y = np.asarray(y, dtype=float)
+        ax.plot(np.arange(y.size), y, "--", color=KIND_COLORS.get(name, "0.3"), lw=1.2,
+                label=f"{KIND_LABELS.get(name, name)} (exact)")
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.set_ylim(max(-0.5, lowest - 0.05), 1.05)
+    ax.set_xlabel("lag k (steps into the past)")
+    ax.set_ylabel("decoding R²")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_decoding_figure(
+    result: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
+    preset: dec.DecodingPreset | None = None,
+    fig: Figure | None = None,
+) -> Figure:
+    """Paper Figure 2: the three decoding panels side by side.
+
+    Parameters
+    ----------
+    result : dict
+        Output of :func:`nnrnn_edu.decoding.figure2_curves`:
+        ``{"simulated": {panel: {kind: R2}}, "exact": {panel: {kind: R2}}}``.
+    preset : DecodingPreset or None
+        For the panel titles (noise level, non-linearity, sizes);
+        ``None``: :func:`nnrnn_edu.decoding.decoding_preset`.
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+        One axes per panel, in the order of :data:`nnrnn_edu.decoding.PANELS`.
+
+    See chapter 2.
+    """
+    p = dec.decoding_preset() if preset is None else preset
+    panels = [panel for panel in dec.PANELS if panel in result["simulated"]]
+    if not panels:
+        raise ValueError(f"result['simulated'] must contain some of the panels {dec.PANELS}")
+    fig = _fresh(fig, figsize=(5.0 * len(panels), 3.9))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        plot_decoding_curves(
+            result["simulated"][panel],
+            result.get("exact", {}).get(panel),
+            title=PANEL_TITLES[panel].format(sigma=p.noise_std, f=p.nonlinearity),
+            ax=ax,
+        )
+    fig.suptitle(
+        f"Decoding s(L-k) from h(L): N = {p.n}, L = {p.seq_len}, "
+        f"{p.n_train} training / {p.n_test} held-out sequences"
+        + (" (quick mode)" if p.quick else ""),
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_decoding_explorer(
+    noise_std: float = 0.1,
+    input_scale: float = 1.0,
+    alpha: float = 1.0,
+    lam: float = 1.0,
+    nonlinearity: str = "elu",
+    seq_len: int = 100,
+    n: int = 100,
+    fig: Figure | None = None,
+    quick: bool | None = None,
+) -> Figure:
+    """Widget callback of chapter 2: chain versus random orthogonal decoding curves.
+
+    Simulates ``h_t = f(W h_{t-1} + v s_t + sigma z_t)`` for the chain
+    ``W = chain(N, alpha)``, ``v = input_scale * e_1`` and the random orthogonal
+    ``W = lam Q``, ``v = input_scale * u`` (u a random unit vector, seed 0), and
+    draws both R^2(k) curves, with the exact curves overlaid where they exist:
+    both networks when f is linear (:func:`~nnrnn_edu.decoding.population_r2_curve`),
+    the chain when f is non-linear and there is no noise
+    (:func:`~nnrnn_edu.decoding.iterated_nonlinearity_r2`; 0 for k >= N).
+
+    To keep one redraw fast the decoder is fitted on the preset's
+    ``explorer_n_train`` sequences (1000; 400 in quick mode, at least 4 (N + 1)),
+    not the chapter's thousands: the simulated curves sit about
+    ``(1 - R^2)(N + 1)/n_train`` (10 % of 1 - R^2 at N = 100) below the exact ones.
+    Signals and noise are seeded (seed 0), so the same settings redraw the same curves.
+
+    Parameters
+    ----------
+    noise_std : float
+        sigma >= 0.
+    input_scale : float
+        Multiplies the unit input vector v (the signal-to-noise ratio with noise,
+        how far into the non-linearity without).
+    alpha : float
+        Chain gain.
+    lam : float
+        Scale of the orthogonal matrix.
+    nonlinearity : {"linear", "identity", "elu", "relu", "tanh"}
+    seq_len : int
+        L: lags k = 0 .. L-1 are decoded from ``h_L``.
+    n : int
+        Network size N.
+    fig : Figure or None
+        The figure to redraw in place (widgets pass theirs); ``None`` makes one.
+    quick : bool or None
+        Sample sizes of the quick preset; ``None`` follows quick mode.
+
+    Returns
+    -------
+    Figure
+        One axes: two simulated curves, and up to two exact ones.
+
+    See chapter 2, section 4.
+    """
+    sigma = dec._noise_std(noise_std)
+    f = dec._nonlinearity(nonlinearity)
+    c = finite_float(input_scale, "input_scale")
+    if c == 0:
+        raise ValueError("input_scale must be non-zero; the signal never enters the network")
+    alpha = finite_float(alpha, "alpha")
+    lam = finite_float(lam, "lam")
+    L = positive_int(seq_len, "seq_len")
+    n = positive_int(n, "n")
+    p = dec.decoding_preset(quick)
+    n_train = max(p.explorer_n_train, 4 * (n + 1))
+    n_test = p.explorer_n_test
+
+    networks = {
+        "chain": cx.memory_network("chain", n, alpha=alpha),
+        "orthogonal": cx.memory_network("orthogonal", n, lam=lam, seed=0),
+    }
+    fig = _fresh(fig, figsize=(6.5, 4.2))
+    simulated: dict[str, np.ndarray] = {}
+    exact: dict[str, np.ndarray] = {}
+    try:
+        for kind, (W, v) in networks.items():
+            v = c * v
+            simulated[kind] = dec.r2_curve(
+                W, v, L, noise_std=sigma, nonlinearity=f, n_train=n_train, n_test=n_test, seed=0
+            )
+            if f == "linear":
+                exact[kind] = dec.population_r2_curve(W, v, L, sigma)
+            elif kind == "chain" and sigma == 0:
+                curve = np.zeros(L)  # inputs older than N - 1 steps have left the chain
+                depth = min(L, n)
+                curve[:depth] = dec.iterated_nonlinearity_r2(f, depth, alpha=alpha, input_scale=c)
+                exact[kind] = curve
+    except ValueError as exc:
+        # a slider can reach networks that overflow float64: say so in the figure
+        fig.text(0.5, 0.5, f"cannot decode here:\n{exc}", ha="center", va="center", wrap=True)
+        return fig
+
+    ax = fig.add_subplot()
+    plot_decoding_curves(simulated, exact, ax=ax)
+    ax.set_title(
+        f"{f}, noise σ = {sigma:g}, input scale {c:g}; chain α = {alpha:g}, "
+        f"orthogonal λ = {lam:g}\nN = {n}, L = {L}; decoder fitted on {n_train} sequences, "
+        f"scored on {n_test}",
+        fontsize=9,
+    )
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.12, top=0.87)
+    if fig.canvas is not None:
+        fig.canvas.draw_idle()
+    return fig
+
+
 def _fresh(fig: Figure | None, figsize: tuple[float, float]) -> Figure:
     """``fig`` cleared for a redraw, or a new figure."""
     if fig is None:
@@ -272,7 +495,11 @@ def _fresh(fig: Figure | None, figsize: tuple[float, float]) -> Figure:
 __all__ = [
     "KIND_COLORS",
     "KIND_LABELS",
+    "PANEL_TITLES",
     "plot_connectivity",
+    "plot_decoding_curves",
+    "plot_decoding_explorer",
+    "plot_decoding_figure",
     "plot_memory_curves",
     "plot_memory_explorer",
     "plot_total_memory_scaling",

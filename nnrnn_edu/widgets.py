@@ -9,6 +9,7 @@ without a browser; these classes only wire controls to arguments.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as w
@@ -16,10 +17,64 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from .connectivity import KINDS
-from .plotting import KIND_LABELS, plot_memory_explorer
+from .decoding import NONLINEARITIES
+from .plotting import KIND_LABELS, plot_decoding_explorer, plot_memory_explorer
+
+_STYLE = {"description_width": "90px"}
+_LAYOUT = w.Layout(width="340px")
 
 
-class MemoryExplorer:
+def _slider(cls: type, value: float, lo: float, hi: float, step: float, description: str) -> w.Widget:
+    return cls(value=value, min=lo, max=hi, step=step, description=description, style=_STYLE,
+               layout=_LAYOUT, continuous_update=False)
+
+
+class _Explorer:
+    """Controls + one figure + an Output area, redrawn by a ``plot_*_explorer`` callback."""
+
+    _callback: Callable[..., Figure]
+    _columns: tuple[tuple[str, ...], ...]
+
+    def __init__(self, controls: dict[str, Any]) -> None:
+        self.controls: dict[str, Any] = controls
+        self._enable_relevant()
+        self.figure: Figure = type(self)._callback(**self.values())
+        self.output = w.Output()
+        with self.output:
+            display(self.figure)
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        columns = [w.VBox([self.controls[name] for name in column]) for column in self._columns]
+        self.widget = w.VBox([w.HBox(columns), self.output])
+
+    def values(self) -> dict[str, Any]:
+        """Current control values as keyword arguments of the plotting callback."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def update(self, **changes: Any) -> Figure:
+        """Set controls (e.g. ``update(alpha=2.0)``); the figure redraws in place and is returned."""
+        unknown = set(changes) - set(self.controls)
+        if unknown:
+            raise ValueError(f"unknown control(s) {sorted(unknown)}; choose from {sorted(self.controls)}")
+        for name, value in changes.items():
+            self.controls[name].value = value
+        return self.figure
+
+    def _on_change(self, _change: dict) -> None:
+        self._enable_relevant()
+        type(self)._callback(**self.values(), fig=self.figure)
+        self.output.clear_output(wait=True)
+        with self.output:
+            display(self.figure)
+
+    def _enable_relevant(self) -> None:
+        """Grey out controls that do not affect the current figure (subclasses override)."""
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+
+class MemoryExplorer(_Explorer):
     """Chapter 1 explorer: network kind, N, alpha, beta, lambda -> J(k) and ``||W^k v||^2``.
 
     Parameters
@@ -39,6 +94,9 @@ class MemoryExplorer:
     See chapter 1, section 5.
     """
 
+    _callback = staticmethod(plot_memory_explorer)
+    _columns = (("kind", "n"), ("alpha", "beta", "lam"))
+
     def __init__(
         self,
         kind: str = "chain",
@@ -47,53 +105,14 @@ class MemoryExplorer:
         beta: float = 0.05,
         lam: float = 0.99,
     ) -> None:
-        style = {"description_width": "70px"}
-        layout = w.Layout(width="330px")
-        self.controls: dict[str, Any] = {
-            "kind": w.Dropdown(
-                options=[(KIND_LABELS[k], k) for k in KINDS], value=kind, description="network", style=style
-            ),
-            "n": w.IntSlider(value=n, min=10, max=400, step=10, description="N", style=style, layout=layout),
-            "alpha": w.FloatSlider(
-                value=alpha, min=0.5, max=3.0, step=0.01, description="alpha", style=style, layout=layout
-            ),
-            "beta": w.FloatSlider(
-                value=beta, min=0.0, max=0.5, step=0.01, description="beta", style=style, layout=layout
-            ),
-            "lam": w.FloatSlider(
-                value=lam, min=0.0, max=1.05, step=0.01, description="lambda", style=style, layout=layout
-            ),
-        }
-        self.figure: Figure = plot_memory_explorer(**self.values())
-        self.output = w.Output()
-        with self.output:
-            display(self.figure)
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
-        self._enable_relevant()
-        left = w.VBox([self.controls["kind"], self.controls["n"]])
-        right = w.VBox([self.controls["alpha"], self.controls["beta"], self.controls["lam"]])
-        self.widget = w.VBox([w.HBox([left, right]), self.output])
-
-    def values(self) -> dict[str, Any]:
-        """Current control values as keyword arguments of the plotting callback."""
-        return {name: control.value for name, control in self.controls.items()}
-
-    def update(self, **changes: Any) -> Figure:
-        """Set controls (e.g. ``update(alpha=2.0)``); the figure redraws in place and is returned."""
-        unknown = set(changes) - set(self.controls)
-        if unknown:
-            raise ValueError(f"unknown control(s) {sorted(unknown)}; choose from {sorted(self.controls)}")
-        for name, value in changes.items():
-            self.controls[name].value = value
-        return self.figure
-
-    def _on_change(self, _change: dict) -> None:
-        self._enable_relevant()
-        plot_memory_explorer(**self.values(), fig=self.figure)
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(self.figure)
+        super().__init__({
+            "kind": w.Dropdown(options=[(KIND_LABELS[k], k) for k in KINDS], value=kind,
+                               description="network", style=_STYLE),
+            "n": _slider(w.IntSlider, n, 10, 400, 10, "N"),
+            "alpha": _slider(w.FloatSlider, alpha, 0.5, 3.0, 0.01, "alpha"),
+            "beta": _slider(w.FloatSlider, beta, 0.0, 0.5, 0.01, "beta"),
+            "lam": _slider(w.FloatSlider, lam, 0.0, 1.05, 0.01, "lambda"),
+        })
 
     def _enable_relevant(self) -> None:
         kind = self.controls["kind"].value
@@ -101,8 +120,51 @@ class MemoryExplorer:
         self.controls["beta"].disabled = kind != "fbchain"
         self.controls["lam"].disabled = kind not in ("identity", "orthogonal")
 
-    def _ipython_display_(self) -> None:
-        display(self.widget)
+
+class DecodingExplorer(_Explorer):
+    """Chapter 2 explorer: noise, input scale, chain alpha, orthogonal lambda, f, L -> R^2(k).
+
+    Parameters
+    ----------
+    noise_std, input_scale, alpha, lam, nonlinearity, seq_len, n :
+        Initial values, passed to :func:`nnrnn_edu.plotting.plot_decoding_explorer`.
+
+    Attributes
+    ----------
+    controls : dict of str -> ipywidgets.Widget
+        ``"noise_std"``, ``"input_scale"``, ``"alpha"``, ``"lam"``, ``"nonlinearity"``,
+        ``"seq_len"``, ``"n"``.
+    figure : matplotlib Figure
+        The one figure, redrawn in place on every change.
+    widget : ipywidgets.VBox
+        What the notebook displays.
+
+    See chapter 2, section 4.
+    """
+
+    _callback = staticmethod(plot_decoding_explorer)
+    _columns = (("nonlinearity", "noise_std", "input_scale"), ("alpha", "lam", "seq_len", "n"))
+
+    def __init__(
+        self,
+        noise_std: float = 0.1,
+        input_scale: float = 1.0,
+        alpha: float = 1.0,
+        lam: float = 1.0,
+        nonlinearity: str = "elu",
+        seq_len: int = 100,
+        n: int = 100,
+    ) -> None:
+        names = [f for f in NONLINEARITIES if f != "identity"]
+        super().__init__({
+            "noise_std": _slider(w.FloatSlider, noise_std, 0.0, 1.0, 0.01, "noise σ"),
+            "input_scale": _slider(w.FloatLogSlider, input_scale, -1.0, 1.0, 0.05, "input scale"),
+            "alpha": _slider(w.FloatSlider, alpha, 0.5, 1.2, 0.01, "chain α"),
+            "lam": _slider(w.FloatSlider, lam, 0.5, 1.2, 0.01, "orthogonal λ"),
+            "nonlinearity": w.Dropdown(options=names, value=nonlinearity, description="f", style=_STYLE),
+            "seq_len": _slider(w.IntSlider, seq_len, 10, 200, 10, "L"),
+            "n": _slider(w.IntSlider, n, 20, 200, 10, "N"),
+        })
 
 
-__all__ = ["MemoryExplorer"]
+__all__ = ["DecodingExplorer", "MemoryExplorer"]

@@ -1,0 +1,445 @@
+"""Linear decoding of past inputs (paper section 2.2, Figure 2): simulation, ridge decoder,
+exact population curves, quadrature for the non-linear chain, and the three qualitative facts.
+
+Thresholds of the qualitative tests were chosen from 5 orthogonal networks x 5 signal
+seeds at the sizes used here (see the comments at each test), so they hold across seeds.
+"""
+
+import numpy as np
+import pytest
+import scipy.integrate
+from matplotlib.figure import Figure
+
+from nnrnn_edu import decoding as dec
+from nnrnn_edu.connectivity import chain, memory_network, random_orthogonal, scaled_identity
+from nnrnn_edu.memory import noise_covariance
+from nnrnn_edu.plotting import (
+    plot_decoding_curves,
+    plot_decoding_explorer,
+    plot_decoding_figure,
+)
+
+N = L = 100
+SIGMA = 0.1
+N_TRAIN, N_TEST = 2000, 2000  # sizes of the Monte Carlo tests (about 1 s per noisy curve)
+
+
+def _e1(n):
+    v = np.zeros(n)
+    v[0] = 1.0
+    return v
+
+
+def _mc_tolerance(exact, n, n_train, n_test, sd_factor=5.0):
+    """Per-lag tolerance |R2_MC - R2_exact| for a decoder with p = N + 1 parameters.
+
+    - Bias: least squares fitted on n_train samples with p parameters has expected
+      held-out error (1 - R^2)(1 + p/(n_train - p - 1)) (Gaussian states), so the
+      held-out R^2 sits (1 - R^2) p/(n_train - p - 1) below the population value
+      (0.033 (1 - R^2) here).
+    - Scatter: with jointly Gaussian target and prediction the delta method gives
+      Var log(SSE/SST) = 4 R^2 / n_test, i.e. s.d.(R^2) = 2 (1 - R^2) sqrt(R^2 / n_test)
+      (0.017 at R^2 = 0.35, 0.011 at R^2 = 0.5, n_test = 2000; measured over 8 seeds for
+      the elu chain: 1.0-1.2x this).
+    - 5 s.d. per lag: P(any of 100 lags fails) < 1e-4 even for independent lags;
+      2e-3 absorbs rounding and the ridge safeguard.
+    """
+    exact = np.clip(exact, 0.0, 1.0)
+    p = n + 1
+    bias = (1 - exact) * p / (n_train - p - 1)
+    sd = 2 * (1 - exact) * np.sqrt(exact / n_test)
+    return bias + sd_factor * sd + 2e-3
+
+
+# --------------------------------------------------------------------------- shared curves
+
+
+@pytest.fixture(scope="module")
+def nets():
+    W_orth, v_orth = memory_network("orthogonal", N, seed=0)
+    return {"chain": (chain(N, 1.0), _e1(N)), "orthogonal": (W_orth, v_orth)}
+
+
+@pytest.fixture(scope="module")
+def mc(nets):
+    """Monte Carlo curves of both networks in the three panels (same signals and noise)."""
+    out = {}
+    for panel, sigma, f in [("linear", 0.0, "linear"), ("noisy", SIGMA, "linear"), ("elu", 0.0, "elu")]:
+        out[panel] = {
+            kind: dec.r2_curve(W, v, L, sigma, f, n_train=N_TRAIN, n_test=N_TEST, seed=1)
+            for kind, (W, v) in nets.items()
+        }
+    return out
+
+
+# --------------------------------------------------------------------------- exact curves
+
+
+@pytest.mark.parametrize("n,seq_len,sigma", [(100, 100, 0.1), (100, 40, 0.1), (50, 50, 0.5), (30, 30, 2.0)])
+def test_noisy_chain_closed_form(n, seq_len, sigma):
+    k = np.arange(seq_len)
+    r2 = dec.population_r2_curve(chain(n, 1.0), _e1(n), seq_len, sigma)
+    assert r2.dtype == np.float64 and r2.shape == (seq_len,)
+    assert np.allclose(r2, 1.0 / (1.0 + (k + 1) * sigma**2), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("n,seq_len,sigma", [(8, 6, 0.3), (8, 8, 0.0), (6, 10, 0.2), (6, 10, 0.0)])
+def test_population_curve_matches_pinv_formula(n, seq_len, sigma):
+    # R^2(k) = x_k^T (K K^T + Sigma)^+ x_k, evaluated the naive way on small dense networks
+    rng = np.random.default_rng(3)
+    W = 0.5 * rng.standard_normal((n, n)) / np.sqrt(n)
+    v = rng.standard_normal(n)
+    K = np.stack([np.linalg.matrix_power(W, k) @ v for k in range(seq_len)], axis=1)
+    M = K @ K.T + sigma**2 * noise_covariance(W, horizon=seq_len)
+    naive = np.einsum("ik,ij,jk->k", K, np.linalg.pinv(M, rcond=1e-12, hermitian=True), K)
+    assert np.allclose(dec.population_r2_curve(W, v, seq_len, sigma), naive, atol=1e-9)
+
+
+def test_population_noiseless_is_one_when_K_has_full_rank():
+    for W, v in [(chain(N), _e1(N)), memory_network("orthogonal", N, seed=0), memory_network("fbchain", N, seed=0)]:
+        assert np.allclose(dec.population_r2_curve(W, v, L), 1.0, atol=1e-9)
+    # identity: every input lands on the same direction, so each lag gets 1/L of it
+    v = np.ones(10) / np.sqrt(10)
+    assert np.allclose(dec.population_r2_curve(scaled_identity(10), v, 20), 1 / 20, atol=1e-12)
+
+
+def test_population_chain_forgets_after_n_steps():
+    r2 = dec.population_r2_curve(chain(10), _e1(10), 15, 0.1)
+    assert np.all(r2[10:] == 0) and np.all(r2[:10] > 0.9)
+
+
+def _reference_corr2(f, k, alpha=1.0, c=1.0):
+    """corr(s, g_k(s))^2 by adaptive quadrature on each half line (slow, for k <= 10)."""
+
+    def g(x):
+        y = dec._apply(f, np.array([c * x]))
+        for _ in range(k):
+            y = dec._apply(f, alpha * y)
+        return float(y[0])
+
+    def expect(h):
+        phi = lambda x: h(x) * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)  # noqa: E731
+        kw = dict(epsabs=1e-14, epsrel=1e-12, limit=200)
+        return scipy.integrate.quad(phi, -np.inf, 0, **kw)[0] + scipy.integrate.quad(phi, 0, np.inf, **kw)[0]
+
+    m = expect(g)
+    return expect(lambda x: x * g(x)) ** 2 / (expect(lambda x: g(x) ** 2) - m * m)
+
+
+@pytest.mark.parametrize(
+    "f,alpha,c", [("elu", 1.0, 1.0), ("elu", 1.2, 0.5), ("tanh", 1.0, 1.0), ("tanh", 0.9, 2.0), ("relu", 1.1, 1.0)]
+)
+def test_iterated_nonlinearity_matches_adaptive_quadrature(f, alpha, c):
+    r2 = dec.iterated_nonlinearity_r2(f, 11, alpha=alpha, input_scale=c)
+    for k in (0, 1, 4, 10):
+        assert r2[k] == pytest.approx(_reference_corr2(f, k, alpha, c), abs=1e-9)
+
+
+def test_elu_chain_curve_values_and_limit():
+    r2 = dec.elu_chain_r2_curve(L, n=N)
+    relu_limit = 1 / (2 - 2 / np.pi)  # corr(s, relu(s))^2: iterated elu tends to relu
+    assert r2[0] == pytest.approx(0.936727, abs=1e-6)
+    assert r2[99] == pytest.approx(0.739973, abs=1e-6)
+    assert np.all(np.diff(r2) < 0) and np.all(r2 > relu_limit)
+    assert np.allclose(dec.iterated_nonlinearity_r2("relu", 5), relu_limit, rtol=1e-12)
+    assert np.allclose(dec.iterated_nonlinearity_r2("identity", 5), 1.0, rtol=1e-12)
+    assert np.all(dec.iterated_nonlinearity_r2("relu", 3, alpha=-1.0)[1:] == 0)  # constant unit
+
+
+# --------------------------------------------------------------------------- simulation
+
+
+def _naive_simulation(W, v, S, sigma, f, rng):
+    """One sequence at a time, the textbook way; noise drawn in the same order as simulate."""
+    batch, seq_len = S.shape
+    H = np.zeros((batch, W.shape[0]))
+    for t in range(seq_len):
+        Z = rng.standard_normal(H.shape)
+        for b in range(batch):
+            H[b] = dec._apply(f, W @ H[b] + v * S[b, t] + sigma * Z[b])
+    return H
+
+
+@pytest.mark.parametrize("f", ["linear", "elu", "relu", "tanh"])
+@pytest.mark.parametrize("sigma", [0.0, 0.3])
+def test_simulate_matches_per_sequence_loop(f, sigma):
+    rng = np.random.default_rng(0)
+    W = random_orthogonal(7, 0.9, seed=1) + 0.2 * chain(7)
+    v = rng.standard_normal(7)
+    S = rng.standard_normal((5, 12))
+    H = dec.simulate(W, v, S, sigma, f, rng=np.random.default_rng(9))
+    H_ref = _naive_simulation(W, v, S, sigma, f, np.random.default_rng(9))
+    assert H.shape == (5, 7)
+    assert np.allclose(H, H_ref, rtol=1e-12, atol=1e-12)
+    H_all = dec.simulate(W, v, S, sigma, f, rng=np.random.default_rng(9), return_all=True)
+    assert H_all.shape == (5, 12, 7) and np.array_equal(H_all[:, -1], H)
+
+
+def test_elu_chain_unit_k_holds_iterated_elu_of_one_input():
+    rng = np.random.default_rng(0)
+    S = rng.standard_normal((50, 20))
+    H = dec.simulate(chain(20), _e1(20), S, nonlinearity="elu")
+    for k in (0, 1, 7, 19):
+        expected = S[:, -1 - k]
+        for _ in range(k + 1):
+            expected = dec._apply("elu", expected)
+        assert np.allclose(H[:, k], expected, rtol=1e-14, atol=1e-15)
+    assert np.array_equal(dec.lagged_targets(S)[:, 0], S[:, -1])
+
+
+def test_linear_and_identity_are_synonyms():
+    W, v = memory_network("orthogonal", 20, seed=0)
+    a = dec.r2_curve(W, v, 20, 0.1, "linear", n_train=300, n_test=100, seed=2)
+    b = dec.r2_curve(W, v, 20, 0.1, "identity", n_train=300, n_test=100, seed=2)
+    assert np.array_equal(a, b)
+
+
+# --------------------------------------------------------------------------- decoder
+
+
+def test_ridge_decoder_is_scale_free():
+    # chain alpha = 2: unit k has scale 2^k (1e9 at k = 30); per-unit standardisation
+    # keeps the relative penalty meaningful for every unit, so all lags decode
+    r2 = dec.r2_curve(chain(31, 2.0), _e1(31), 31, n_train=200, n_test=100, seed=0)
+    assert r2.min() > 1 - 1e-9
+
+
+def test_ridge_decoder_ignores_dead_units():
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.standard_normal((200, 3)), np.full(200, 5.0)]  # last unit constant
+    Y = X[:, :1] * 2.0 - 1.0
+    coef, intercept = dec.fit_ridge_decoder(X, Y, ridge=0.0)
+    assert coef[3, 0] == 0.0 and coef[0, 0] == pytest.approx(2.0) and intercept[0] == pytest.approx(-1.0)
+    assert dec.r2_score(Y, X @ coef + intercept)[0] == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- Monte Carlo vs exact
+
+
+@pytest.mark.parametrize("kind", ["chain", "orthogonal"])
+def test_mc_matches_population_curve_noisy_linear(nets, mc, kind):
+    W, v = nets[kind]
+    exact = dec.population_r2_curve(W, v, L, SIGMA)
+    dev = np.abs(mc["noisy"][kind] - exact)
+    assert np.all(dev <= _mc_tolerance(exact, N, N_TRAIN, N_TEST)), dev.max()
+
+
+def test_mc_matches_quadrature_elu_chain(mc):
+    exact = dec.elu_chain_r2_curve(L, n=N)
+    dev = np.abs(mc["elu"]["chain"] - exact)
+    # elu states are not Gaussian: 6 instead of 5 Gaussian s.d. (measured scatter 1.0-1.2x)
+    assert np.all(dev <= _mc_tolerance(exact, N, N_TRAIN, N_TEST, sd_factor=6.0)), dev.max()
+
+
+def test_mc_noiseless_linear_matches_exact(mc):
+    for kind in ("chain", "orthogonal"):
+        assert np.all(mc["linear"][kind] > 1 - 1e-4)
+
+
+# --------------------------------------------------------------------------- the three facts of Figure 2
+
+
+def test_fact_a_noiseless_linear_decodes_s1_from_h100(mc):
+    # k = L - 1 = 99 is s_1 decoded from h_100. Across 5 networks x 5 seeds the smallest
+    # R^2(99) was 1 - 2e-6 (orthogonal; its K has singular values down to 0.003).
+    for kind in ("chain", "orthogonal"):
+        assert mc["linear"][kind][L - 1] > 0.99
+        assert mc["linear"][kind].min() > 0.99
+
+
+def test_fact_b_noise_chain_beats_orthogonal_at_every_lag_exact():
+    # exact gap over 10 orthogonal networks: >= 0.139 at every lag (smallest near k = 99,
+    # where the chain has 1/(1 + 100 sigma^2) = 0.5 and the orthogonal network ~0.36)
+    chain_curve = dec.population_r2_curve(chain(N), _e1(N), L, SIGMA)
+    for seed in range(5):
+        W, v = memory_network("orthogonal", N, seed=seed)
+        orth = dec.population_r2_curve(W, v, L, SIGMA)
+        assert np.all(chain_curve - orth > 0.1)
+        assert orth.max() < 0.45
+
+
+def test_fact_b_noise_chain_beats_orthogonal_monte_carlo(mc):
+    # MC gap at these lags over 5 networks x 5 seeds: >= 0.11 (exact gap >= 0.139,
+    # s.d. of the MC difference <= 0.02)
+    lags = [0, 9, 24, 49, 74, 99]
+    gap = mc["noisy"]["chain"][lags] - mc["noisy"]["orthogonal"][lags]
+    assert np.all(gap > 0.05), gap
+
+
+def test_fact_c_elu_chain_wins_at_long_lags_orthogonal_at_short(mc):
+    # Honest version of Figure 2c. Across 5 networks x 5 seeds the curves cross at
+    # k = 23-26: the orthogonal network decodes recent inputs better (k = 0: 0.996 vs
+    # 0.937; k = 10: 0.97 vs 0.79), the chain everything older than ~25 steps
+    # (orthogonal R^2 ~0.2 at k = 40, ~0 beyond 50; chain >= 0.733 at every lag).
+    # Smallest margins seen: chain - orth >= 0.33 for k >= 35, orth - chain >= 0.058 for k <= 15.
+    diff = mc["elu"]["chain"] - mc["elu"]["orthogonal"]
+    assert np.all(diff[35:] > 0.2), diff[35:].min()
+    assert np.all(diff[:16] < -0.02), diff[:16].max()
+    assert np.all(mc["elu"]["orthogonal"][50:] < 0.1)
+    assert np.all(mc["elu"]["chain"] > 0.65)
+
+
+# --------------------------------------------------------------------------- presets and the chapter computation
+
+
+def test_presets(monkeypatch):
+    full, quick = dec.decoding_preset(False), dec.decoding_preset(True)
+    assert (full.n, full.seq_len, full.noise_std) == (100, 100, 0.1)
+    assert (quick.n, quick.seq_len) == (full.n, full.seq_len)  # same lags
+    assert quick.n_train < full.n_train and quick.quick and not full.quick
+    monkeypatch.setenv("NNRNN_EDU_QUICK", "1")
+    assert dec.decoding_preset() is quick
+    monkeypatch.setenv("NNRNN_EDU_QUICK", "0")
+    assert dec.decoding_preset() is full
+    with pytest.raises(ValueError, match="quick"):
+        dec.decoding_preset("yes")
+
+
+def test_quick_preset_keeps_the_qualitative_result():
+    p = dec.decoding_preset(quick=True)
+    res = dec.figure2_curves(p)
+    sim, exact = res["simulated"], res["exact"]
+    assert set(sim) == set(dec.PANELS) and set(sim["linear"]) == set(p.kinds)
+    assert all(c.shape == (p.seq_len,) for panel in sim.values() for c in panel.values())
+    # (a) all lags decoded, (b) chain above orthogonal, (c) chain wins late, orthogonal early
+    for kind in ("chain", "orthogonal"):
+        assert sim["linear"][kind].min() > 0.99
+    assert np.all(exact["noisy"]["chain"] - exact["noisy"]["orthogonal"] > 0.1)
+    lags = [0, 9, 24, 49, 74, 99]
+    # smallest margins over 5 networks x 5 seeds of the quick preset: noisy MC gap 0.089,
+    # elu chain - orth 0.50 for k >= 40, orth - chain 0.055 for k <= 10 (crossing at k = 24-26)
+    assert np.all(sim["noisy"]["chain"][lags] - sim["noisy"]["orthogonal"][lags] > 0.04)
+    diff = sim["nonlinear"]["chain"] - sim["nonlinear"]["orthogonal"]
+    assert np.all(diff[40:] > 0.2) and np.all(diff[:11] < -0.02)
+    assert set(exact["nonlinear"]) == {"chain"}
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+def test_seeds_reproduce_bit_identical_curves():
+    W, v = memory_network("orthogonal", 20, seed=0)
+    for sigma, f in [(0.2, "linear"), (0.0, "elu"), (0.1, "tanh")]:
+        kw = dict(noise_std=sigma, nonlinearity=f, n_train=200, n_test=100)
+        a = dec.r2_curve(W, v, 25, seed=5, **kw)
+        b = dec.r2_curve(W, v, 25, seed=5, **kw)
+        c = dec.r2_curve(W, v, 25, seed=6, **kw)
+        d = dec.r2_curve(W, v, 25, seed=np.random.default_rng(5), **kw)
+        assert a.dtype == np.float64 and a.shape == (25,)
+        assert np.array_equal(a, b) and np.array_equal(a, d)
+        assert not np.array_equal(a, c)
+
+
+def test_noise_comes_from_the_given_generator():
+    W, v = memory_network("orthogonal", 5, seed=0)
+    S = np.random.default_rng(0).standard_normal((4, 6))
+    a = dec.simulate(W, v, S, 0.5, rng=np.random.default_rng(1))
+    b = dec.simulate(W, v, S, 0.5, rng=np.random.default_rng(1))
+    c = dec.simulate(W, v, S, 0.5, rng=np.random.default_rng(2))
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+W5, V5 = chain(5), _e1(5)
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: dec.r2_curve(W5, V5, 5, noise_std=-0.1, n_train=20), "noise_std"),
+        (lambda: dec.r2_curve(W5, V5, 5, noise_std=float("nan"), n_train=20), "noise_std"),
+        (lambda: dec.r2_curve(W5, V5, 0, n_train=20), "seq_len"),
+        (lambda: dec.r2_curve(W5, V5, 2.5, n_train=20), "seq_len"),
+        (lambda: dec.r2_curve(W5, V5, 5, n_train=7), "n_train"),
+        (lambda: dec.r2_curve(chain(100), _e1(100), 5, n_train=101), "n_train"),
+        (lambda: dec.r2_curve(W5, V5, 5, n_train=20, n_test=1), "n_test"),
+        (lambda: dec.r2_curve(W5, V5, 5, nonlinearity="sigmoid", n_train=20), "nonlinearity"),
+        (lambda: dec.r2_curve(W5, V5, 5, n_train=20, ridge=-1.0), "ridge"),
+        (lambda: dec.r2_curve(W5, V5, 5, n_train=20, seed=-3), "seed"),
+        (lambda: dec.r2_curve(np.ones((5, 4)), V5, 5, n_train=20), "W"),
+        (lambda: dec.r2_curve(np.full((5, 5), np.nan), V5, 5, n_train=20), "W"),
+        (lambda: dec.r2_curve(W5, np.ones(4), 5, n_train=20), "v"),
+        (lambda: dec.r2_curve(W5, np.zeros(5), 5, n_train=20), "v"),
+        (lambda: dec.simulate(W5, V5, np.ones(5)), "signals"),
+        (lambda: dec.simulate(W5, V5, np.ones((2, 5)), nonlinearity="softplus"), "nonlinearity"),
+        (lambda: dec.simulate(W5, V5, np.ones((2, 5)), noise_std=-1), "noise_std"),
+        (lambda: dec.simulate(W5, V5, np.ones((2, 5)), noise_std=1, rng="zero"), "rng"),
+        (lambda: dec.population_r2_curve(W5, V5, 5, noise_std=-0.5), "noise_std"),
+        (lambda: dec.population_r2_curve(W5, V5, 0), "seq_len"),
+        (lambda: dec.population_r2_curve(W5, np.ones(3), 5), "v"),
+        (lambda: dec.elu_chain_r2_curve(101, n=100), "seq_len"),
+        (lambda: dec.elu_chain_r2_curve(0), "seq_len"),
+        (lambda: dec.iterated_nonlinearity_r2("elu", 0), "depth"),
+        (lambda: dec.iterated_nonlinearity_r2("gelu", 3), "nonlinearity"),
+        (lambda: dec.iterated_nonlinearity_r2("elu", 3, n_quad=2), "n_quad"),
+        (lambda: dec.iterated_nonlinearity_r2("elu", 3, input_scale=0.0), "input_scale"),
+        (lambda: plot_decoding_explorer(noise_std=-1.0), "noise_std"),
+        (lambda: plot_decoding_explorer(nonlinearity="sin"), "nonlinearity"),
+        (lambda: plot_decoding_explorer(n=0), "n"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+def test_overflow_is_reported_not_returned():
+    with pytest.raises(ValueError, match="blow up|overflow"):
+        dec.r2_curve(chain(5, 1e200), _e1(5), 5, n_train=20)
+
+
+# --------------------------------------------------------------------------- plots
+
+
+def test_plot_decoding_curves_labels_and_lines():
+    fig = plot_decoding_curves(
+        {"chain": np.linspace(1, 0.5, 10), "orthogonal": np.full(10, 0.3)},
+        {"chain": np.linspace(1, 0.5, 10)},
+        title="test",
+    )
+    assert isinstance(fig, Figure) and fig.canvas.manager is None  # not registered with pyplot
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "lag k (steps into the past)" and ax.get_ylabel() == "decoding R²"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["chain (simulated)", "random orthogonal (simulated)", "chain (exact)"]
+
+
+def test_explorer_redraws_in_place_with_overlays():
+    fig = plot_decoding_explorer(n=30, seq_len=30, quick=True)  # elu, sigma = 0.1: no exact curve
+    assert isinstance(fig, Figure) and len(fig.axes) == 1
+    assert len(fig.axes[0].get_legend().get_texts()) == 2
+    assert "elu" in fig.axes[0].get_title() and "σ = 0.1" in fig.axes[0].get_title()
+    same = plot_decoding_explorer(nonlinearity="linear", n=30, seq_len=30, fig=fig, quick=True)
+    assert same is fig and len(fig.axes) == 1
+    assert len(fig.axes[0].get_legend().get_texts()) == 4  # both exact population curves
+    plot_decoding_explorer(noise_std=0.0, n=30, seq_len=40, fig=fig, quick=True)
+    assert len(fig.axes[0].get_legend().get_texts()) == 3  # the elu chain's quadrature curve
+
+
+def test_figure2_plot_has_three_panels():
+    p = dec.DecodingPreset(n=20, seq_len=20, n_train=200, n_test=100, quick=True)
+    fig = plot_decoding_figure(dec.figure2_curves(p), p)
+    assert len(fig.axes) == 3
+    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c"]
+
+
+def test_decoding_widget_slider_redraws_the_same_figure_with_the_new_curve():
+    from nnrnn_edu.widgets import DecodingExplorer
+
+    ex = DecodingExplorer(n=30, seq_len=30, nonlinearity="linear", noise_std=0.1)
+    fig = ex.figure
+    before = fig.axes[0].lines[0].get_ydata().copy()  # chain, simulated
+    ex.controls["noise_std"].value = 0.5  # what a slider drag does
+    after = fig.axes[0].lines[0].get_ydata()
+    assert ex.figure is fig and len(fig.axes) == 1
+    assert np.all(after < before)  # more noise, less memory at every lag
+    p = dec.decoding_preset()
+    expected = dec.r2_curve(chain(30), _e1(30), 30, 0.5, "linear",
+                            n_train=max(p.explorer_n_train, 4 * 31), n_test=p.explorer_n_test, seed=0)
+    assert np.array_equal(after, expected)
+    ex.update(nonlinearity="tanh", input_scale=2.0)
+    assert "tanh" in fig.axes[0].get_title() and "input scale 2" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="control"):
+        ex.update(beta=1)
