@@ -689,6 +689,33 @@ def elu_chain_r2_curve(
     return iterated_nonlinearity_r2("elu", L, alpha=alpha, input_scale=input_scale, n_quad=n_quad)
 
 
+def wins_from_lag(a: np.ndarray, b: np.ndarray) -> int | None:
+    """First lag from which curve ``a`` is above curve ``b`` at every remaining lag.
+
+    Parameters
+    ----------
+    a, b : array_like, shape (L,)
+        Two decoding curves R^2(k) over the same lags.
+
+    Returns
+    -------
+    int or None
+        The smallest k with ``a[j] > b[j]`` for all ``j >= k``; ``None`` when
+        ``a`` is not above ``b`` at the last lag.
+
+    See chapter 2, section 3.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.ndim != 1 or a.shape != b.shape or a.size == 0:
+        raise ValueError(f"a and b must be non-empty 1-D curves of the same length, got shapes {a.shape} and {b.shape}")
+    not_above = np.flatnonzero(~(a > b))
+    if not_above.size == 0:
+        return 0
+    last = int(not_above[-1])
+    return None if last == a.size - 1 else last + 1
+
+
 # --------------------------------------------------------------------------- Figure 2
 
 
@@ -789,4 +816,5 @@ __all__ = [
     "r2_curve",
     "r2_score",
     "simulate",
+    "wins_from_lag",
 ]

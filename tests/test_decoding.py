@@ -443,3 +443,12 @@ def test_decoding_widget_slider_redraws_the_same_figure_with_the_new_curve():
     assert "tanh" in fig.axes[0].get_title() and "input scale 2" in fig.axes[0].get_title()
     with pytest.raises(ValueError, match="control"):
         ex.update(beta=1)
+
+
+def test_wins_from_lag():
+    assert dec.wins_from_lag([0.1, 0.5, 0.9], [0.2, 0.4, 0.3]) == 1
+    assert dec.wins_from_lag([0.9, 0.1, 0.9, 0.9], [0.2, 0.4, 0.3, 0.3]) == 2  # an early win is not enough
+    assert dec.wins_from_lag([1.0, 1.0], [0.0, 0.0]) == 0
+    assert dec.wins_from_lag([1.0, 0.3], [0.0, 0.3]) is None  # a tie is not a win
+    with pytest.raises(ValueError, match="same length"):
+        dec.wins_from_lag([1.0, 0.3], [0.0])
