@@ -1,4 +1,4 @@
-"""Time the Fisher memory curve and one explorer redraw (chapter 1).
+"""Time the Fisher memory curve and one redraw of the chapter 1 and chapter 2 explorers.
 
 Usage: python benchmarks/bench_memory.py [--sizes 100 500 1000 2000] [--threads 1]
 
@@ -73,6 +73,20 @@ def main() -> None:
         t_render = _best_of(redraw_and_render, 5)
     print(f"| recompute + redraw figure | {t_compute:.3f} |")
     print(f"| ... + render PNG for display | {t_render:.3f} |")
+
+    # chapter 2's explorer: simulate 2 networks x (n_train + n_test) sequences, fit, draw
+    from nnrnn_edu.widgets import DecodingExplorer
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        dx = DecodingExplorer()
+        sigmas = iter(np.linspace(0.05, 0.5, 100))
+
+        def decoding_move():
+            dx.update(noise_std=float(next(sigmas)))
+            dx.figure.savefig(io.BytesIO(), format="png")
+
+        t_decode = _best_of(decoding_move, 3)
+    print(f"| chapter 2 decoding explorer (elu, N = L = 100), incl. PNG | {t_decode:.3f} |")
 
 
 if __name__ == "__main__":
