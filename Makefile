@@ -1,6 +1,7 @@
 # nnrnn_edu - the two commands that matter:
 #   make book   set everything up, execute every chapter, build the HTML book
-#   make test   set everything up, run the unit tests and every chapter under nbval (quick mode)
+#   make test   set everything up, run the unit tests, every chapter under nbval (quick mode),
+#               and the browser tests (JupyterLab sliders, the built book; skipped without Chromium)
 # Everything lives in .venv/ at the repository root; nothing is installed globally.
 
 PYTHON ?= python3
@@ -15,10 +16,15 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 help:
 	@echo "make book   - set up .venv, execute every chapter, build the HTML book (book/_build/html)"
-	@echo "make test   - set up .venv, run unit tests and every chapter under nbval in quick mode"
+	@echo "make test   - set up .venv, run unit tests, every chapter under nbval in quick mode, browser tests"
 	@echo "make lab    - JupyterLab on the book, chapters (.md) open as notebooks"
 	@echo "make sync   - re-pair every chapter .md with its output-free .ipynb (jupytext)"
 	@echo "make bench  - run the benchmarks in benchmarks/"
+	@echo "make browser - browser tests only: chapters run in JupyterLab + sliders moved, the built quick-mode"
+	@echo "               book checked page by page (headless Debian Chromium; screenshots in build/browser/)"
+	@echo "make drift  - optional/scheduled, not in make test: fresh .venv-drift with the NEWEST version of every"
+	@echo "               dependency (torch stays at the CPU pin $(DRIFT_TORCH_SPEC)), then unit + notebook tests;"
+	@echo "               prints what changed and what broke, exits non-zero if anything broke (logs in build/drift/)"
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,13 +41,13 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 unit: setup
-	$(PY) -m pytest -q --durations=5 tests
+	$(PY) -m pytest -q --durations=5 -m "not browser" tests
 
 notebooks: setup
 	NNRNN_EDU_QUICK=1 $(PY) -m pytest -q -p no:cacheprovider --durations=0 \
 	  --nbval-lax --nbval-current-env --nbval-cell-timeout=900 book/[0-9]*.ipynb
 
-test: unit notebooks
+test: unit notebooks browser
 
 book: setup
 	$(VENV)/bin/jupyter-book build book --config jupyter_book_config.yml -W --keep-going
@@ -59,3 +65,60 @@ bench: setup
 
 clean:
 	rm -rf book/_build build .pytest_cache
+
+# ---- browser tests and dependency drift (tests/browser/, tests/test_colab.py) -----------------
+# `browser` (part of `make test`): pytest -m browser on tests/browser. It needs Debian's Chromium;
+# `chromium` installs it with apt only as root or with passwordless sudo, otherwise the browser
+# tests SKIP (pytest skip, with the reason). The built-book test builds the book itself when
+# build/browser/book is missing or older than a source, with `browser-book`: the `book` target's
+# jupyter-book command in quick mode, --all, into build/browser/book (book/_build is left alone).
+CHROMIUM ?= /usr/bin/chromium
+BROWSER_BOOK := build/browser/book
+DRIFT_VENV := .venv-drift
+DRIFT_PY := $(DRIFT_VENV)/bin/python
+# Newest torch from the registries here is a CUDA build (GBs); drift keeps torch at the CPU pin.
+DRIFT_TORCH_SPEC ?= $(TORCH_SPEC)
+
+.PHONY: browser browser-book chromium drift
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then echo "chromium: $(CHROMIUM) missing and no root/sudo: browser tests will be skipped"; \
+	  else ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium) \
+	    || echo "chromium: apt-get install failed: browser tests will be skipped"; fi; \
+	fi
+
+browser: setup chromium
+	NNRNN_EDU_QUICK=1 NNRNN_EDU_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q -p no:cacheprovider --durations=0 \
+	  -m browser tests/browser
+
+browser-book: setup
+	NNRNN_EDU_QUICK=1 $(VENV)/bin/jupyter-book build book --config jupyter_book_config.yml -W --keep-going \
+	  --all --path-output $(BROWSER_BOOK)
+
+drift:
+	rm -rf $(DRIFT_VENV) build/drift
+	@mkdir -p build/drift
+	$(PYTHON) -m venv $(DRIFT_VENV)
+	@printf '*\n' > $(DRIFT_VENV)/.gitignore
+	$(DRIFT_PY) -m pip install -q --upgrade pip
+	$(DRIFT_PY) -m pip install -q --upgrade --upgrade-strategy eager -e ".[dev]" "$(DRIFT_TORCH_SPEC)"
+	@$(DRIFT_PY) -m pip freeze --exclude-editable | sort > build/drift/freeze-drift.txt
+	@$(PY) -m pip freeze --exclude-editable 2>/dev/null | sort > build/drift/freeze-venv.txt || true
+	@status=0; broke=""; \
+	$(DRIFT_PY) -m pip check > build/drift/pip-check.log 2>&1 || { status=1; broke="$$broke pip-check"; }; \
+	$(DRIFT_PY) -m pytest -q -p no:cacheprovider -m "not browser" tests > build/drift/unit.log 2>&1 \
+	  || { status=1; broke="$$broke unit"; }; \
+	NNRNN_EDU_QUICK=1 $(DRIFT_PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
+	  --nbval-cell-timeout=900 book/[0-9]*.ipynb > build/drift/notebooks.log 2>&1 \
+	  || { status=1; broke="$$broke notebooks"; }; \
+	echo ""; echo "=== make drift: newest dependencies in $(DRIFT_VENV) (torch: $(DRIFT_TORCH_SPEC)) ==="; \
+	echo "versions that differ from $(VENV) (- $(VENV), + $(DRIFT_VENV)):"; \
+	diff build/drift/freeze-venv.txt build/drift/freeze-drift.txt | sed -n 's/^</  -/p; s/^>/  +/p'; \
+	for step in pip-check unit notebooks; do \
+	  echo "--- $$step: $$(tail -n 1 build/drift/$$step.log)"; \
+	  grep -E '^(FAILED|ERROR)' build/drift/$$step.log | head -n 30 | sed 's/^/    /'; \
+	done; \
+	if [ $$status = 0 ]; then echo "drift: nothing broke"; else echo "drift: BROKEN:$$broke (logs in build/drift/)"; fi; \
+	exit $$status
