@@ -383,6 +383,82 @@ def _finite_params(model) -> bool:
     return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
 
+def _schedule(cfg: TrainConfig, data: _Data) -> tuple[int, int, int]:
+    """``(updates_per_epoch, total_updates, eval_every)`` of a run (shared with the sweep)."""
+    updates_per_epoch = max(1, data.epoch_size // cfg.batch_size)
+    budget = []
+    if cfg.max_updates is not None:
+        budget.append(cfg.max_updates)
+    if cfg.max_epochs is not None:
+        budget.append(max(1, int(round(cfg.max_epochs * updates_per_epoch))))
+    return updates_per_epoch, min(budget), cfg.eval_every or updates_per_epoch
+
+
+def _result_record(
+    cfg: TrainConfig, status: str, state: dict, data: _Data, total_updates: int, updates_per_epoch: int,
+    model_info: dict, device: str, timing: dict | None = None,
+) -> dict:
+    """The JSON result of one run (shared with :mod:`nnrnn_edu.sweep`, which adds ``timing`` fields).
+
+    ``state`` holds ``update``, ``history``, ``best_val_loss``, ``wall_time_s`` and ``resumes``.
+    """
+    h = state["history"]
+    final = h["val_loss"][-1] if h["val_loss"] else None
+    baseline = _tasks.baseline_loss(data.loss_task, data.seq_len)
+    thr = _tasks.SUCCESS_FRACTION * baseline
+    return {
+        "version": RESULT_VERSION,
+        "name": cfg.run_name(),
+        "config": cfg.to_dict(),
+        "seed": cfg.seed,
+        "status": status,
+        "updates": state["update"],
+        "total_updates": total_updates,
+        "updates_per_epoch": updates_per_epoch,
+        "history": h,
+        "best_val_loss": state["best_val_loss"],
+        "final_val_loss": final,
+        "baseline_loss": baseline,
+        "success_threshold": thr,
+        "success": bool(final is not None and math.isfinite(final) and final < thr),
+        "dataset": {
+            "name": data.dataset_name, "seq_len": data.seq_len, "note": data.note,
+            "permutation_seed": cfg.permutation_seed if data.permutation is not None else None,
+            "permutation": data.permutation,
+        },
+        "model": dict(model_info),
+        "timing": {"wall_time_s": state["wall_time_s"], "resumes": state["resumes"], **(timing or {})},
+        "provenance": _provenance(device),
+    }
+
+
+def is_finished(path: str, cfg: TrainConfig) -> bool:
+    """Whether ``path`` holds a *final* result (any status but ``"running"``) of exactly ``cfg``.
+
+    :func:`train` and :func:`nnrnn_edu.sweep.run_sweep` skip such runs.
+
+    Parameters
+    ----------
+    path : str
+        A result file (``<out_dir>/<run_name>.json``); it need not exist.
+    cfg : TrainConfig
+
+    Returns
+    -------
+    bool
+
+    See chapter 3.
+    """
+    if not os.path.exists(path):
+        return False
+    try:
+        with open(path) as fh:
+            old = json.load(fh)
+    except (OSError, ValueError):
+        return False
+    return old.get("status") in STATUSES[1:] and old.get("config") == cfg.to_dict()
+
+
 # --------------------------------------------------------------------------- one run
 
 
@@ -426,13 +502,12 @@ def train(
     name = cfg.run_name()
     result_path = os.path.join(out_dir, name + ".json")
     ckpt_path = os.path.join(out_dir, "checkpoints", name + ".pt")
-    if resume and os.path.exists(result_path):
+    if resume and is_finished(result_path, cfg):
         with open(result_path) as fh:
             old = json.load(fh)
-        if old.get("status") in STATUSES[1:] and old.get("config") == cfg.to_dict():
-            if os.path.exists(ckpt_path):
-                os.remove(ckpt_path)
-            return old
+        if os.path.exists(ckpt_path):
+            os.remove(ckpt_path)
+        return old
     threads_before = torch.get_num_threads()
     if cfg.threads is not None:
         torch.set_num_threads(cfg.threads)
@@ -464,15 +539,7 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
     params = list(model.parameters())
     opt = torch.optim.RMSprop(params, lr=cfg.lr, alpha=cfg.rho, eps=cfg.eps)
 
-    updates_per_epoch = max(1, data.epoch_size // cfg.batch_size)
-    budget = []
-    if cfg.max_updates is not None:
-        budget.append(cfg.max_updates)
-    if cfg.max_epochs is not None:
-        budget.append(max(1, int(round(cfg.max_epochs * updates_per_epoch))))
-    total_updates = min(budget)
-    eval_every = cfg.eval_every or updates_per_epoch
-    baseline = _tasks.baseline_loss(data.loss_task, data.seq_len)
+    updates_per_epoch, total_updates, eval_every = _schedule(cfg, data)
 
     state = {
         "update": 0, "history": {"update": [], "epoch": [], "train_loss": [], "val_loss": []},
@@ -489,33 +556,10 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
     wall_before = state["wall_time_s"]
 
     def result(status: str) -> dict:
-        h = state["history"]
-        final = h["val_loss"][-1] if h["val_loss"] else None
-        thr = _tasks.SUCCESS_FRACTION * baseline
-        return {
-            "version": RESULT_VERSION,
-            "name": name,
-            "config": cfg.to_dict(),
-            "seed": cfg.seed,
-            "status": status,
-            "updates": state["update"],
-            "total_updates": total_updates,
-            "updates_per_epoch": updates_per_epoch,
-            "history": h,
-            "best_val_loss": state["best_val_loss"],
-            "final_val_loss": final,
-            "baseline_loss": baseline,
-            "success_threshold": thr,
-            "success": bool(final is not None and math.isfinite(final) and final < thr),
-            "dataset": {
-                "name": data.dataset_name, "seq_len": data.seq_len, "note": data.note,
-                "permutation_seed": cfg.permutation_seed if data.permutation is not None else None,
-                "permutation": data.permutation,
-            },
-            "model": {"hidden_size": n_hidden, "nonlinearity": nonlin, "readout": spec.readout},
-            "timing": {"wall_time_s": state["wall_time_s"], "resumes": state["resumes"]},
-            "provenance": _provenance(device),
-        }
+        return _result_record(
+            cfg, status, state, data, total_updates, updates_per_epoch,
+            {"hidden_size": n_hidden, "nonlinearity": nonlin, "readout": spec.readout}, device,
+        )
 
     def finish(status: str) -> dict:
         state["wall_time_s"] = wall_before + time.perf_counter() - t_start
@@ -573,4 +617,6 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
         bar.close()
 
 
-__all__ = ["STATUSES", "TrainConfig", "evaluate", "git_commit", "preset", "train", "write_json_atomic"]
+__all__ = [
+    "STATUSES", "TrainConfig", "evaluate", "git_commit", "is_finished", "preset", "train", "write_json_atomic",
+]

@@ -165,6 +165,36 @@ class EnsembleRNN(nn.Module):
             m.readout.bias.copy_(self.readout_bias[k])
         return m
 
+    def select(self, indices: Sequence[int]) -> "EnsembleRNN":
+        """A new ensemble of some members (copies of their current weights), in the given order.
+
+        Sweeps use it to drop members that have finished (diverged or early-stopped),
+        so that the others run on at a lower cost. See chapter 3.
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Members to keep, each in ``[0, K)``; at least one.
+
+        Returns
+        -------
+        EnsembleRNN
+            With ``len(indices)`` models, same dtype and device.
+        """
+        idx = [int(i) for i in indices]
+        if not idx or any(not 0 <= i < self.n_models for i in idx):
+            raise ValueError(f"indices must be a non-empty list of members in [0, {self.n_models}), got {indices!r}")
+        ens = EnsembleRNN.__new__(EnsembleRNN)
+        nn.Module.__init__(ens)
+        ens.nonlinearity, ens.readout_mode = self.nonlinearity, self.readout_mode
+        ens.inits = [self.inits[i] for i in idx]
+        ens.init_scales = [self.init_scales[i] for i in idx]
+        ens.seeds = [self.seeds[i] for i in idx]
+        sel = torch.as_tensor(idx, device=self.weight_hh.device)
+        for name in ("weight_hh", "weight_ih", "bias", "readout_weight", "readout_bias"):
+            setattr(ens, name, nn.Parameter(getattr(self, name).detach().index_select(0, sel)))
+        return ens
+
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
         """Readouts of all K models.
 
