@@ -19,6 +19,7 @@ import numpy as np
 
 QUICK_ENV_VAR = "NNRNN_EDU_QUICK"
 DATA_DIR_ENV_VAR = "NNRNN_EDU_DATA"
+RESULTS_DIR_ENV_VAR = "NNRNN_EDU_RESULTS"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -59,6 +60,30 @@ def data_dir() -> str:
     return os.environ.get(DATA_DIR_ENV_VAR) or os.path.join(
         os.path.expanduser("~"), ".cache", "nnrnn_edu"
     )
+
+
+def results_dir() -> str:
+    """Directory of training results (chapters 3 and 4 read and write here).
+
+    ``$NNRNN_EDU_RESULTS`` if set; else the repository's ``results/`` when the
+    package runs from a source checkout (``make lab``, nbval, ``pip install -e``),
+    wherever the notebook's working directory is; else ``./results`` (e.g. on
+    Colab after a wheel install). Nothing is created here.
+
+    Returns
+    -------
+    str
+        An absolute path.
+
+    See chapter 3.
+    """
+    env = os.environ.get(RESULTS_DIR_ENV_VAR)
+    if env:
+        return os.path.abspath(os.path.expanduser(env))
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    if os.path.isfile(os.path.join(repo, "pyproject.toml")) and os.path.isdir(os.path.join(repo, "book")):
+        return os.path.join(repo, "results")
+    return os.path.abspath("results")
 
 
 def resolve_device(device: str = "auto") -> str:

@@ -52,3 +52,13 @@ def test_devices_and_seeds():
 def test_data_dir_override(monkeypatch, tmp_path):
     monkeypatch.setenv(config.DATA_DIR_ENV_VAR, str(tmp_path))
     assert config.data_dir() == str(tmp_path)
+
+
+def test_results_dir(monkeypatch, tmp_path):
+    import os
+
+    monkeypatch.delenv("NNRNN_EDU_RESULTS", raising=False)
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(config.__file__)))
+    assert config.results_dir() == os.path.join(repo, "results")  # a source checkout
+    monkeypatch.setenv("NNRNN_EDU_RESULTS", str(tmp_path / "r"))
+    assert config.results_dir() == str(tmp_path / "r")
