@@ -199,8 +199,6 @@ def grid(
     """
     if quick is None:
         quick = _config.quick_mode()
-    if quick:
-        overrides.setdefault("threads", None)  # an ensemble's batched GEMMs use both cores
     base = _train.preset(task, quick, **overrides)
     all_scales = dict(QUICK_SCALES if quick else PAPER_SCALES)
     from .connectivity import KINDS

@@ -50,7 +50,7 @@ def test_paper_grid_counts_match_the_paper():
 
 def test_quick_grid_is_tiny_and_customisable():
     g = sweep.grid("copy", quick=True)
-    assert len(g) == 8 and g.base.seq_len == 60 and g.base.max_updates == 400 and g.base.threads is None
+    assert len(g) == 8 and g.base.seq_len == 60 and g.base.max_updates == 400 and g.base.threads == 1
     assert sweep.grid("psmnist", quick=True).base.data_source == "digits"
     h = sweep.grid("addition", quick=True, inits=["chain"], scales={"chain": (1.0, 1.05)}, lrs=[1e-3], seeds=[1, 2],
                    max_updates=10)
@@ -104,7 +104,7 @@ def test_ensemble_training_float64_equals_separate_models():
                       seeds=[0, 1, 2, 3], dtype=dt)
     eopt = sweep.RMSpropPerModel(list(ens.parameters()), [s[2] for s in specs])
     gen = torch.Generator().manual_seed(1)
-    for _ in range(50):
+    for _ in range(40):
         x, y = tasks.addition_task(8, 30, gen)
         x, y = x.to(dt), y.to(dt)
         ref = []

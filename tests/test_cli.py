@@ -1,0 +1,80 @@
+"""``python -m nnrnn_edu``: help texts, a tiny train run, a tiny sweep shard, summarize (subprocess smoke tests)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from nnrnn_edu import cli
+
+TINY = ["--quick", "--max-updates", "20", "--eval-every", "10", "--seq-len", "30", "--hidden-size", "12",
+        "--val-size", "32", "--no-progress"]
+
+
+def _run(*args, cwd):
+    env = dict(os.environ)
+    env.pop("NNRNN_EDU_QUICK", None)
+    return subprocess.run([sys.executable, "-m", "nnrnn_edu", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "command, words",
+    [
+        ([], ["train", "sweep", "summarize", "sbatch --array"]),
+        (["train"], ["--task", "--init", "--init-scale", "--lr", "--seed", "--max-updates", "--max-epochs",
+                     "--out", "--device", "--quick", "--full", "--no-resume", "--threads"]),
+        (["sweep"], ["--shard", "--ensemble-size", "--inits", "--scales", "--lrs", "--seeds", "--list",
+                     "SLURM_ARRAY_TASK_ID", "--out", "--device", "--no-resume"]),
+        (["summarize"], ["paths", "--task", "--json"]),
+    ],
+)
+def test_help_explains_every_option(tmp_path, command, words):
+    proc = _run(*command, "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for w in words:
+        assert w in proc.stdout, w
+
+
+def test_train_writes_result_file(tmp_path):
+    proc = _run("train", "--task", "addition", "--init", "fbchain", "--init-scale", "0.04", "--lr", "1e-3",
+                "--seed", "2", "--out", "res", *TINY, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    path = tmp_path / "res" / "addition_fbchain_0.04_0.001_2.json"
+    res = json.loads(path.read_text())
+    assert res["status"] == "completed" and res["updates"] == 20 and res["config"]["seed"] == 2
+    assert res["config"]["init"] == "fbchain" and res["config"]["seq_len"] == 30
+    assert "completed" in proc.stdout and str(path.relative_to(tmp_path)) in proc.stdout
+
+
+def test_sweep_shard_list_and_summarize(tmp_path):
+    grid = ["sweep", "--task", "copy", "--inits", "chain", "identity", "--lrs", "1e-3", "--seeds", "1", "2",
+            "--out", "res", *TINY]
+    listed = _run(*grid, "--shard", "1/2", "--list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    names = listed.stdout.split()
+    assert len(names) == 2 and "2 without a final result" in listed.stderr
+    proc = _run(*grid, "--shard", "1/2", "--ensemble-size", "2", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.stem for p in (tmp_path / "res").glob("*.json")) == sorted(names)
+    summ = _run("summarize", "res", "--json", "summary.json", cwd=tmp_path)
+    assert summ.returncode == 0, summ.stderr
+    assert "copy" in summ.stdout and "chain" in summ.stdout
+    data = json.loads((tmp_path / "summary.json").read_text())
+    assert sum(row["n_runs"] for row in data["copy"]["models"].values()) == 2
+
+
+@pytest.mark.parametrize(
+    "argv, word",
+    [
+        (["sweep", "--task", "copy", "--quick", "--shard", "3/2", "--list"], "shard"),
+        (["train", "--task", "copy", "--quick", "--lr", "-1", "--out", "unused"], "lr"),
+        (["sweep", "--task", "copy", "--quick", "--scales", "chain:1.0"], "INIT=V1"),
+    ],
+)
+def test_bad_arguments_exit_2_with_message(argv, word, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2 and word in capsys.readouterr().err
