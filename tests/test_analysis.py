@@ -1,0 +1,242 @@
+"""Chapter 4 analysis: Henrici index on trained-like matrices, hidden-chain profiles, pseudospectra."""
+
+import mpmath
+import numpy as np
+import pytest
+import torch
+
+from nnrnn_edu import analysis as an
+from nnrnn_edu import connectivity as cx
+
+# --------------------------------------------------------------------------- Henrici index
+
+
+def test_henrici_is_the_foundation_function():
+    assert an.henrici_index is cx.henrici_index
+
+
+@pytest.mark.parametrize("n,alpha", [(100, 1.0), (100, 1.02), (30, 2.0)])
+def test_henrici_chain_closed_form(n, alpha):
+    assert an.henrici_index(cx.chain(n, alpha)) == pytest.approx(alpha * np.sqrt(n - 1), rel=1e-14)
+
+
+@pytest.mark.parametrize("alpha,beta", [(0.99, 0.01), (0.99, 0.04), (0.99, 0.07), (1.5, 0.3)])
+def test_henrici_fbchain_closed_form(alpha, beta):
+    W = cx.chain_with_feedback(100, alpha, beta)
+    assert an.henrici_index(W) == pytest.approx(abs(alpha - beta) * np.sqrt(99), rel=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["identity", "orthogonal"])
+def test_henrici_normal_is_zero(kind):
+    W = cx.recurrent_matrix(kind, 100, 0.97, seed=2)
+    assert an.henrici_index(W) < 1e-10
+    assert an.henrici_index(W, normalized=True) < 1e-12
+    # a symmetric dense matrix is normal too
+    A = np.random.default_rng(0).standard_normal((60, 60))
+    assert an.henrici_index(A + A.T) < 1e-10
+
+
+def test_henrici_dense_against_mpmath():
+    rng = np.random.default_rng(5)
+    W = rng.standard_normal((12, 12)) / np.sqrt(12)
+    mpmath.mp.dps = 40
+    lam = mpmath.eig(mpmath.matrix(W.tolist()), left=False, right=False)
+    d2 = sum(mpmath.mpf(x) ** 2 for x in W.ravel()) - sum(abs(x) ** 2 for x in lam)
+    assert an.henrici_index(W) == pytest.approx(float(mpmath.sqrt(d2)), rel=1e-11)
+
+
+def test_henrici_dense_known_structure_and_unitary_invariance():
+    # W = Q T Q^T with T upper triangular: d = ||strict upper part of T||_F exactly
+    rng = np.random.default_rng(1)
+    T = np.triu(rng.standard_normal((40, 40)), 1) * 0.3 + np.diag(rng.uniform(-0.9, 0.9, 40))
+    Q = cx.random_orthogonal(40, seed=3)
+    W = Q @ T @ Q.T
+    exact = np.linalg.norm(np.triu(T, 1))
+    assert an.henrici_index(W) == pytest.approx(exact, rel=1e-9)
+
+
+def test_henrici_block_triangular_uses_exact_blocks():
+    # two chains-with-feedback coupled one way: exact through the strongly connected blocks
+    F1, F2 = cx.chain_with_feedback(50, 0.99, 0.04), cx.chain_with_feedback(50, 0.99, 0.07)
+    C = np.random.default_rng(0).standard_normal((50, 50)) * 0.1
+    W = np.block([[F1, np.zeros((50, 50))], [C, F2]])
+    exact = np.sqrt(np.sum(C**2) + 0.95**2 * 49 + 0.92**2 * 49)
+    assert an.henrici_index(W) == pytest.approx(exact, rel=1e-12)
+    T = __import__("scipy.linalg").linalg.schur(W, output="complex")[0]
+    assert np.linalg.norm(np.triu(T, 1)) < 0.97 * exact  # the plain Schur value is off
+
+
+def test_henrici_torch_float32_and_normalisation():
+    W = cx.chain_with_feedback(100, 0.99, 0.04)
+    t = torch.tensor(W, dtype=torch.float32, requires_grad=True)
+    assert an.henrici_index(t) == pytest.approx(0.95 * np.sqrt(99), rel=1e-6)
+    assert an.henrici_index(t.detach().numpy()) == pytest.approx(0.95 * np.sqrt(99), rel=1e-6)
+    dn = an.henrici_index(W, normalized=True)
+    assert dn == pytest.approx(0.95 * np.sqrt(99) / np.linalg.norm(W), rel=1e-12)
+    assert an.henrici_index(np.zeros((3, 3)), normalized=True) == 0.0
+    stack = torch.stack([torch.tensor(cx.chain(20, a)) for a in (1.0, 2.0)])
+    assert np.allclose(an.henrici_indices(stack), [np.sqrt(19), 2 * np.sqrt(19)])
+
+
+def test_paper_table2_values():
+    assert an.PAPER_TABLE2["addition"]["orthogonal"] == (2.74, 0.07)
+    assert an.PAPER_TABLE2["psmnist"]["identity"] == (1.01, 0.12)
+
+
+# --------------------------------------------------------------------------- hidden chains
+
+
+def test_pulse_response_of_chain_moves_down_the_chain():
+    W = cx.chain(10, 1.0)
+    v = 0.9 * np.eye(10)[0]
+    H = an.pulse_response(W, v, n_steps=12)
+    assert H.shape == (13, 10)
+    assert np.allclose(H[:10], 0.9 * np.eye(10))
+    assert np.allclose(H[10:], 0.0)
+
+
+@pytest.mark.parametrize("nonlinearity", ["elu", "relu", "tanh", "linear"])
+def test_chain_profile_is_a_single_spike_at_plus_one(nonlinearity):
+    n, alpha = 60, 1.0
+    W = cx.chain(n, alpha)
+    lags, profile = an.hidden_chain_profile(W, np.eye(n)[0], nonlinearity=nonlinearity)
+    assert lags[0] == -(n - 1) and lags[-1] == n - 1 and profile.shape == (2 * n - 1,)
+    assert profile[lags == 1][0] == pytest.approx(alpha)
+    assert np.allclose(profile[lags != 1], 0.0)
+
+
+def test_shuffled_chain_is_recovered_by_peak_ordering():
+    n = 40
+    p = np.random.default_rng(3).permutation(n)
+    W = cx.chain(n, 1.0)[np.ix_(p, p)]  # unit p[k] now sits at position k of the chain
+    v = np.zeros(n)
+    v[np.argsort(p)[0]] = 1.0
+    order = an.peak_time_order(W, v)
+    assert np.array_equal(p[order], np.arange(n))
+    lags, profile = an.weight_profile(W, order)
+    assert profile[lags == 1][0] == pytest.approx(1.0)
+
+
+def test_orthogonal_has_no_chain_bump_on_average():
+    profiles = []
+    for s in range(8):
+        W, v = cx.memory_network("orthogonal", 100, lam=1.0, seed=s)
+        profiles.append(an.PulseNetwork(W, v, np.zeros(100), "elu"))
+    prof = an.mean_weight_profile(profiles, seed=0)
+    assert prof.n_networks == 8 and prof.mean.shape == prof.sem.shape == (199,)
+    assert abs(prof.mean[prof.lags == 1][0]) < 0.05  # the chain gives 1.0 there
+    assert np.max(np.abs(prof.mean)) < 0.1
+
+
+def test_ordering_reproducible_under_seed_and_jitter_breaks_ties():
+    W = np.eye(30)  # identity: every unit peaks at t = 0, the order is all tie-breaking
+    v = np.ones(30)
+    a = an.peak_time_order(W, v, seed=4)
+    assert np.array_equal(a, an.peak_time_order(W, v, seed=4))
+    assert not np.array_equal(a, an.peak_time_order(W, v, seed=5))
+    assert np.array_equal(np.sort(a), np.arange(30))
+
+
+def test_silent_units_go_last():
+    W = cx.chain(5, 1.0)
+    W[:, 3:] = 0.0
+    W[3:, :] = 0.0  # units 3, 4 never activate
+    times = an.peak_times(an.pulse_response(W, np.eye(5)[0], n_steps=6))
+    assert np.array_equal(times, [0, 1, 2, 7, 7])
+
+
+def test_networks_from_rnn_and_channel_choice():
+    from nnrnn_edu.models import EnsembleRNN, VanillaRNN
+
+    model = VanillaRNN(2, 20, 1, nonlinearity="tanh", init="chain", seed=0)
+    (net,) = an.networks_from_rnn(model)
+    assert net.nonlinearity == "tanh" and net.W.dtype == np.float64
+    assert np.allclose(net.W, cx.chain(20, 1.0)) and np.allclose(net.v, 0.9 * np.eye(20)[1])
+    (net0,) = an.networks_from_rnn(model, input_channel=0)
+    assert np.allclose(net0.v, 0.9 * np.eye(20)[0])
+    ens = EnsembleRNN.from_models([model, VanillaRNN(2, 20, 1, nonlinearity="tanh", init="chain", seed=1)])
+    assert len(an.networks_from_rnn(ens)) == 2
+    prof = an.mean_weight_profile([model, model], seed=0)
+    # the signal enters unit 1: unit 0 stays silent and is ordered last, 18 of 19 links at +1
+    assert prof.n_networks == 2 and prof.mean[prof.lags == 1][0] == pytest.approx(18 / 19, rel=1e-6)
+    with pytest.raises(ValueError, match="input_channel"):
+        an.networks_from_rnn(VanillaRNN(10, 20, 9, init="chain", seed=0))
+    with pytest.raises(ValueError, match="input_channel"):
+        an.networks_from_rnn(model, input_channel=2)
+
+
+# --------------------------------------------------------------------------- pseudospectra
+
+
+def test_pseudospectrum_of_normal_matrix_is_distance_to_spectrum():
+    W = cx.random_orthogonal(40, 0.9, seed=0)
+    ps = an.pseudospectrum(W, extent=1.2, n_grid=30)
+    Z = ps.re[None, :] + 1j * ps.im[:, None]
+    lam = np.linalg.eigvals(W)
+    dist = np.min(np.abs(Z[..., None] - lam), axis=-1)
+    assert ps.sigma.shape == (30, 30)
+    assert np.allclose(ps.sigma, dist, atol=1e-12)
+    # the Lanczos path agrees too (no normal shortcut)
+    lz = an.sigma_min(W, Z[::3, ::3], method="lanczos", tol=1e-10, max_iter=300)
+    assert np.allclose(lz, dist[::3, ::3], rtol=1e-5, atol=1e-12)
+    # so the eps-pseudospectrum is the union of eps-discs around the eigenvalues
+    assert an.pseudospectral_radius(ps, 0.1) <= 0.9 + 0.1 + 1e-12
+
+
+def test_pseudospectrum_lanczos_matches_svd_on_dense_and_fbchain():
+    rng = np.random.default_rng(2)
+    z = rng.uniform(-1.2, 1.2, 60) + 1j * rng.uniform(-1.2, 1.2, 60)
+    for W in (rng.standard_normal((50, 50)) / np.sqrt(50), cx.chain_with_feedback(50, 0.99, 0.04)):
+        ref = an.sigma_min(W, z, method="svd")
+        fast = an.sigma_min(W, z)
+        assert np.allclose(fast, ref, rtol=1e-3, atol=1e-13)
+
+
+def test_chain_pseudospectrum_shows_eigenvalues_mislead():
+    n = 50
+    W = cx.chain(n, 1.0)
+    z = np.array([0.3, 0.5j, -0.7, 0.6 + 0.3j])
+    s = an.sigma_min(W, z)
+    # all eigenvalues are 0, so the distance to the spectrum is |z| ...
+    assert np.all(s < 1e-3 * np.abs(z))
+    # ... but sigma_min(zI - J) ~ |z|^N (1 - |z|^2): far inside every practical eps-pseudospectrum
+    assert np.allclose(s, np.abs(z) ** n * (1 - np.abs(z) ** 2), rtol=0.05)
+    assert np.allclose(s, an.sigma_min(W, z, method="svd"), rtol=1e-4, atol=1e-14)
+    ps = an.pseudospectrum(W, n_grid=41)
+    assert ps.sigma[20, 20] == 0.0  # z = 0 is the eigenvalue
+    assert an.pseudospectral_radius(ps, 1e-3) > 0.8 > cx.spectral_radius(W)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: an.henrici_index(np.ones((2, 3))), "W"),
+        (lambda: an.henrici_index(np.eye(2) * 1j), "W"),
+        (lambda: an.henrici_index(torch.ones(2, 2, dtype=torch.complex64)), "W"),
+        (lambda: an.henrici_indices(np.ones((2, 2))), "matrices"),
+        (lambda: an.pulse_response(np.eye(3), np.zeros(3)), "v"),
+        (lambda: an.pulse_response(np.eye(3), np.ones(4)), "v"),
+        (lambda: an.pulse_response(np.eye(3), np.ones(3), bias=[1, np.nan, 0]), "bias"),
+        (lambda: an.pulse_response(np.eye(3), np.ones(3), nonlinearity="sigmoid"), "nonlinearity"),
+        (lambda: an.pulse_response(np.eye(3), np.ones(3), n_steps=0), "n_steps"),
+        (lambda: an.peak_time_order(np.eye(3), np.ones(3), jitter=0.7), "jitter"),
+        (lambda: an.peak_time_order(np.eye(3), np.ones(3), seed=-1), "seed"),
+        (lambda: an.weight_profile(np.eye(3), [0, 0, 1]), "order"),
+        (lambda: an.mean_weight_profile([]), "networks"),
+        (lambda: an.mean_weight_profile([np.eye(3)]), "networks"),
+        (lambda: an.networks_from_rnn(object()), "model"),
+        (lambda: an.sigma_min(np.eye(3), [np.nan]), "z"),
+        (lambda: an.sigma_min(np.eye(3), [0.5], method="qr"), "method"),
+        (lambda: an.sigma_min(np.eye(3), [0.5], tol=0.0), "tol"),
+        (lambda: an.pseudospectrum(np.eye(3), n_grid=1), "n_grid"),
+        (lambda: an.pseudospectrum(np.eye(3), extent=(1, 0, -1, 1)), "extent"),
+        (lambda: an.pseudospectrum(np.eye(3), extent=-1.0), "extent"),
+        (lambda: an.pseudospectral_radius(an.pseudospectrum(np.eye(2), n_grid=3), 0.0), "eps"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_argument(call, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        call()
