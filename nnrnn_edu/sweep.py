@@ -625,6 +625,7 @@ def _train_ensemble(configs, names, paths, out_dir, eid, ckpt_path, resume, prog
             s["resumes"] += 1
     k0 = ck["ensemble_size"] if ck is not None else len(active)
     timing_extra = {"ensemble_size": k0, "ensemble_id": eid}
+    provenance = _train._provenance(device)  # once: git is asked twice per call
 
     def wall() -> float:
         return wall_before + time.perf_counter() - t_start
@@ -632,6 +633,7 @@ def _train_ensemble(configs, names, paths, out_dir, eid, ckpt_path, resume, prog
     def record(n: str, status: str) -> dict:
         return _train._result_record(
             by_name[n], status, states[n], data, total_updates, updates_per_epoch, model_info, device, timing_extra,
+            provenance,
         )
 
     def finish(n: str, status: str) -> None:

@@ -396,9 +396,10 @@ def _schedule(cfg: TrainConfig, data: _Data) -> tuple[int, int, int]:
 
 def _result_record(
     cfg: TrainConfig, status: str, state: dict, data: _Data, total_updates: int, updates_per_epoch: int,
-    model_info: dict, device: str, timing: dict | None = None,
+    model_info: dict, device: str, timing: dict | None = None, provenance: dict | None = None,
 ) -> dict:
-    """The JSON result of one run (shared with :mod:`nnrnn_edu.sweep`, which adds ``timing`` fields).
+    """The JSON result of one run (shared with :mod:`nnrnn_edu.sweep`, which adds ``timing`` fields
+    and passes its ``provenance`` once per ensemble instead of asking git for every record).
 
     ``state`` holds ``update``, ``history``, ``best_val_loss``, ``wall_time_s`` and ``resumes``.
     """
@@ -428,7 +429,7 @@ def _result_record(
         },
         "model": dict(model_info),
         "timing": {"wall_time_s": state["wall_time_s"], "resumes": state["resumes"], **(timing or {})},
-        "provenance": _provenance(device),
+        "provenance": dict(provenance) if provenance is not None else _provenance(device),
     }
 
 
