@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--init", default="chain", choices=KINDS,
                    help="recurrent initialiser: chain (alpha), fbchain (beta; forward weight 0.99), "
                         "identity or orthogonal (lambda) (default: chain)")
-    r.add_argument("--init-scale", type=float, default=1.0, help="alpha / beta / lambda of the initialiser (default 1.0)")
+    r.add_argument("--init-scale", type=float,
+                   help="alpha (chain), beta (fbchain) or lambda (identity, orthogonal) of the initialiser "
+                        "(default: 1.0, or 0.04 for fbchain)")
     r.add_argument("--lr", type=float, default=1e-4, help="RMSprop learning rate (default 1e-4)")
     r.add_argument("--seed", type=int, default=1, help="seed of the initial weights and the training data (default 1)")
 
@@ -177,7 +179,8 @@ def _jsonable(obj):
 def _cmd_train(args) -> int:
     from . import train
 
-    cfg = train.preset(args.task, args.quick, init=args.init, init_scale=args.init_scale, lr=args.lr,
+    scale = args.init_scale if args.init_scale is not None else (0.04 if args.init == "fbchain" else 1.0)
+    cfg = train.preset(args.task, args.quick, init=args.init, init_scale=scale, lr=args.lr,
                        seed=args.seed, **_overrides(args))
     res = train.train(cfg, args.out, resume=args.resume, progress=args.progress)
     best, final = res["best_val_loss"], res["final_val_loss"]

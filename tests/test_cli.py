@@ -39,7 +39,7 @@ def test_help_explains_every_option(tmp_path, command, words):
 
 
 def test_train_writes_result_file(tmp_path):
-    proc = _run("train", "--task", "addition", "--init", "fbchain", "--init-scale", "0.04", "--lr", "1e-3",
+    proc = _run("train", "--task", "addition", "--init", "fbchain", "--lr", "1e-3",  # default beta 0.04
                 "--seed", "2", "--out", "res", *TINY, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     path = tmp_path / "res" / "addition_fbchain_0.04_0.001_2.json"
