@@ -638,7 +638,10 @@ def _train_ensemble(configs, names, paths, out_dir, eid, ckpt_path, resume, prog
 
     def finish(n: str, status: str) -> None:
         states[n]["wall_time_s"] = wall()
-        _train.write_json_atomic(paths[n], record(n, status))
+        res = record(n, status)
+        if status != "diverged":
+            res["weights_file"] = _train._save_weights(paths[n], model.member(active.index(n)))
+        _train.write_json_atomic(paths[n], res)
 
     def drop(keep: list[int]) -> None:
         nonlocal model, opt, active, loss_sum
@@ -855,6 +858,7 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list
             continue
         if not isinstance(r, dict) or "config" not in r or "status" not in r or "name" not in r:
             continue
+        r["path"] = os.path.abspath(f)
         old = by_name.get(r["name"])
         if old is not None and old["status"] != "running" and r["status"] == "running":
             continue

@@ -260,6 +260,78 @@ def _save_checkpoint_atomic(path: str, state: dict) -> None:
             os.remove(tmp)
 
 
+WEIGHTS_SUFFIX = ".weights.pt"
+"""Trained weights of run ``<name>`` are stored next to its result as ``<name>.weights.pt``."""
+
+
+def _save_weights(result_path: str, model) -> str:
+    """Write the trained model's ``state_dict`` (CPU tensors) next to its result; returns the file name."""
+    path = result_path[: -len(".json")] + WEIGHTS_SUFFIX if result_path.endswith(".json") else result_path + WEIGHTS_SUFFIX
+    _save_checkpoint_atomic(path, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
+    return os.path.basename(path)
+
+
+def load_model(result: dict, which: str = "final", directory: str | None = None):
+    """Rebuild a run's network: as initialised, or with its trained weights.
+
+    Parameters
+    ----------
+    result : dict
+        A result record (:func:`train`, or :func:`nnrnn_edu.sweep.load_results`,
+        which adds its ``path``).
+    which : {"final", "initial"}
+        ``"initial"`` rebuilds the seeded initialisation from the config (no file
+        needed); ``"final"`` loads the trained weights written when the run ended.
+    directory : str or None
+        Where the weights file lies; None: next to ``result["path"]``.
+
+    Returns
+    -------
+    VanillaRNN
+        On the CPU, in float32; ``recurrent_weight`` is W in the column convention.
+
+    Raises
+    ------
+    ValueError
+        If ``which`` is unknown, or the run has no trained weights (it diverged,
+        is still running, or was written by an older version).
+
+    See chapter 4.
+    """
+    import torch
+
+    from .models import VanillaRNN
+
+    if which not in ("final", "initial"):
+        raise ValueError(f"which must be 'final' or 'initial', got {which!r}")
+    if not isinstance(result, dict) or "config" not in result or "model" not in result:
+        raise ValueError("result must be a result record with 'config' and 'model' (see nnrnn_edu.train.train)")
+    cfg, info = result["config"], result["model"]
+    task = "psdigits" if result.get("dataset", {}).get("name") == "psDigits" else cfg["task"]
+    spec = _tasks.task_spec(task)
+    model = VanillaRNN(
+        spec.input_size, info["hidden_size"], spec.output_size, info["nonlinearity"], cfg["init"],
+        cfg["init_scale"], info["readout"], seed=cfg["seed"],
+    )
+    if which == "initial":
+        return model
+    name = result.get("weights_file")
+    if not name:
+        raise ValueError(
+            f"run {result.get('name')!r} has no trained weights (status {result.get('status')!r}); "
+            "only runs that completed or early-stopped store them"
+        )
+    if directory is None:
+        if not result.get("path"):
+            raise ValueError("directory must be given when result has no 'path' (load it with sweep.load_results)")
+        directory = os.path.dirname(result["path"])
+    path = os.path.join(directory, name)
+    if not os.path.isfile(path):
+        raise ValueError(f"the weights file {path!r} is missing; copy it along with the result file")
+    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    return model
+
+
 def git_commit() -> str | None:
     """The library's git commit (with ``-dirty`` if the tree has changes), or None outside a checkout.
 
@@ -493,7 +565,10 @@ def train(
         ``val_loss`` per evaluation), ``best_val_loss``, ``final_val_loss``,
         ``baseline_loss``, ``success_threshold``, ``success``, ``updates``,
         ``dataset``, ``timing`` (wall time, number of resumes) and
-        ``provenance`` (device, versions, git commit).
+        ``provenance`` (device, versions, git commit), and ``weights_file`` (the
+        trained weights next to it, see :func:`load_model`; not for diverged runs).
+        The returned dict also holds ``path``, the result file's absolute path
+        (not stored in the file).
 
     See chapter 3.
     """
@@ -508,6 +583,7 @@ def train(
             old = json.load(fh)
         if os.path.exists(ckpt_path):
             os.remove(ckpt_path)
+        old["path"] = os.path.abspath(result_path)
         return old
     threads_before = torch.get_num_threads()
     if cfg.threads is not None:
@@ -565,7 +641,10 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
     def finish(status: str) -> dict:
         state["wall_time_s"] = wall_before + time.perf_counter() - t_start
         res = result(status)
+        if status != "diverged":
+            res["weights_file"] = _save_weights(result_path, model)
         write_json_atomic(result_path, res)
+        res["path"] = os.path.abspath(result_path)
         if os.path.exists(ckpt_path):
             os.remove(ckpt_path)
         return res
@@ -619,5 +698,6 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
 
 
 __all__ = [
-    "STATUSES", "TrainConfig", "evaluate", "git_commit", "is_finished", "preset", "train", "write_json_atomic",
+    "STATUSES", "TrainConfig", "WEIGHTS_SUFFIX", "evaluate", "git_commit", "is_finished", "load_model", "preset",
+    "train", "write_json_atomic",
 ]

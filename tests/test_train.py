@@ -19,7 +19,7 @@ def _strip(res):
 
     Timing does; provenance can (other commits may land between the runs).
     """
-    return {k: v for k, v in res.items() if k not in ("timing", "provenance")}
+    return {k: v for k, v in res.items() if k not in ("timing", "provenance", "path")}
 
 
 def test_paper_protocol_defaults():
@@ -35,7 +35,8 @@ def test_run_writes_result_atomically(tmp_path):
     res = train.train(cfg, str(tmp_path), progress=False)
     path = tmp_path / (cfg.run_name() + ".json")
     on_disk = json.loads(path.read_text())
-    assert on_disk == json.loads(json.dumps(res))
+    assert res["path"] == str(path)  # the returned record says where it lives (not stored in the file)
+    assert on_disk == json.loads(json.dumps({k: v for k, v in res.items() if k != "path"}))
     assert res["status"] == "completed" and res["updates"] == 40
     assert res["history"]["update"] == [20, 40] and len(res["history"]["val_loss"]) == 2
     assert res["best_val_loss"] == min(res["history"]["val_loss"])
@@ -49,7 +50,7 @@ def test_run_writes_result_atomically(tmp_path):
     assert not list(tmp_path.glob(".tmp-*")) and not list((tmp_path / "checkpoints").glob("*"))
     # a finished run is not trained again
     again = train.train(cfg, str(tmp_path), progress=False)
-    assert again == on_disk
+    assert again == dict(on_disk, path=str(path))
 
 
 def test_psdigits_run_labelled(tmp_path):
@@ -114,6 +115,10 @@ def test_sigkill_resume_gives_same_result(tmp_path):
     assert _strip(res) == _strip(ref)
     assert res["provenance"]["device"] == ref["provenance"]["device"] == "cpu"
     assert not ckpt.exists()
+    import torch  # the trained weights too are those of the uninterrupted run
+
+    w_ref = train.load_model(ref, directory=str(ref_dir)).recurrent_weight
+    assert torch.equal(train.load_model(res).recurrent_weight, w_ref)
 
 
 @pytest.mark.parametrize(
@@ -135,3 +140,43 @@ def test_bad_config_names_field(tmp_path, changes, name):
         train.train(train.TrainConfig(**changes), str(tmp_path), progress=False)
     with pytest.raises(ValueError, match="task"):
         train.preset("mnist")
+
+
+def test_trained_weights_are_saved_and_reload(tmp_path):
+    import torch
+
+    from nnrnn_edu import sweep, train
+
+    cfg = train.preset("addition", quick=True, hidden_size=8, max_updates=20, eval_every=10, val_size=32,
+                       init="orthogonal", init_scale=1.0, lr=1e-3)
+    res = train.train(cfg, str(tmp_path), progress=False)
+    assert res["weights_file"] == res["name"] + train.WEIGHTS_SUFFIX
+    final = train.load_model(res, "final")
+    initial = train.load_model(res, "initial")
+    assert final.recurrent_weight.shape == (8, 8)
+    assert not torch.equal(final.recurrent_weight, initial.recurrent_weight)  # training moved W
+    (loaded,) = sweep.load_results(str(tmp_path))
+    assert torch.equal(train.load_model(loaded).recurrent_weight, final.recurrent_weight)
+    again = train.train(cfg, str(tmp_path), progress=False)  # finished: read back, not retrained
+    assert torch.equal(train.load_model(again).recurrent_weight, final.recurrent_weight)
+    with pytest.raises(ValueError, match="which"):
+        train.load_model(res, "best")
+    res_no = dict(res, weights_file=None)
+    with pytest.raises(ValueError, match="no trained weights"):
+        train.load_model(res_no)
+
+
+def test_sweep_members_save_their_own_weights(tmp_path):
+    import torch
+
+    from nnrnn_edu import sweep, train
+
+    g = sweep.grid("addition", quick=True, inits=["chain", "identity"], lrs=[1e-3],
+                   hidden_size=8, max_updates=20, eval_every=10, val_size=32)
+    results = sweep.run_sweep(g, str(tmp_path), progress=False)
+    assert len(results) == 2
+    for r in sweep.load_results(str(tmp_path)):
+        alone = train.train(train.TrainConfig(**r["config"]), str(tmp_path / "alone"), progress=False)
+        w_ens = train.load_model(r).recurrent_weight
+        w_alone = train.load_model(alone).recurrent_weight
+        assert torch.allclose(w_ens, w_alone, rtol=1e-4, atol=1e-6)
