@@ -168,3 +168,60 @@ class DecodingExplorer(_Explorer):
 
 
 __all__ = ["DecodingExplorer", "MemoryExplorer"]
+
+
+# --------------------------------------------------------------------------- chapter 4: pseudospectra
+
+from .plotting import plot_pseudospectrum_explorer  # noqa: E402
+
+
+class PseudospectrumExplorer(_Explorer):
+    """Chapter 4 explorer: network kind, N, alpha, beta, lambda, epsilon -> eigenvalues and pseudospectra.
+
+    Parameters
+    ----------
+    kind, n, alpha, beta, lam, eps :
+        Initial values, passed to :func:`nnrnn_edu.plotting.plot_pseudospectrum_explorer`.
+
+    Attributes
+    ----------
+    controls : dict of str -> ipywidgets.Widget
+        ``"kind"``, ``"n"``, ``"alpha"``, ``"beta"``, ``"lam"``, ``"eps"`` (log slider).
+    figure : matplotlib Figure
+        The one figure, redrawn in place on every change.
+    widget : ipywidgets.VBox
+        What the notebook displays.
+
+    See chapter 4.
+    """
+
+    _callback = staticmethod(plot_pseudospectrum_explorer)
+    _columns = (("kind", "n", "eps"), ("alpha", "beta", "lam"))
+
+    def __init__(
+        self,
+        kind: str = "chain",
+        n: int = 100,
+        alpha: float = 1.0,
+        beta: float = 0.04,
+        lam: float = 1.0,
+        eps: float = 1e-2,
+    ) -> None:
+        super().__init__({
+            "kind": w.Dropdown(options=[(KIND_LABELS[k], k) for k in KINDS], value=kind,
+                               description="network", style=_STYLE),
+            "n": _slider(w.IntSlider, n, 10, 200, 10, "N"),
+            "alpha": _slider(w.FloatSlider, alpha, 0.1, 2.0, 0.01, "α"),
+            "beta": _slider(w.FloatSlider, beta, 0.0, 1.0, 0.01, "β"),
+            "lam": _slider(w.FloatSlider, lam, 0.0, 1.2, 0.01, "λ"),
+            "eps": _slider(w.FloatLogSlider, eps, -8.0, -0.5, 0.25, "ε"),
+        })
+
+    def _enable_relevant(self) -> None:
+        kind = self.controls["kind"].value
+        self.controls["alpha"].disabled = kind not in ("chain", "fbchain")
+        self.controls["beta"].disabled = kind != "fbchain"
+        self.controls["lam"].disabled = kind not in ("identity", "orthogonal")
+
+
+__all__ += ["PseudospectrumExplorer"]

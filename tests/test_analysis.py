@@ -240,3 +240,72 @@ def test_chain_pseudospectrum_shows_eigenvalues_mislead():
 def test_bad_input_raises_value_error_naming_argument(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+# --------------------------------------------------------------------------- plotting and widget
+
+
+def test_plot_pseudospectrum_axes_and_levels():
+    from nnrnn_edu import plotting
+
+    ps = an.pseudospectrum(cx.chain(30, 1.0), n_grid=30)
+    fig = plotting.plot_pseudospectrum(ps, eps=(1e-1, 1e-3), highlight=1e-2)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Re z" and ax.get_ylabel() == "Im z"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "eigenvalues" in labels and "unit circle" in labels and any("0.001" in s for s in labels)
+    eig_line = [ln for ln in ax.lines if ln.get_marker() == "o"][0]
+    assert np.allclose(eig_line.get_xdata(), 0.0)
+    with pytest.raises(ValueError, match="eps"):
+        plotting.plot_pseudospectrum(ps, eps=-1.0)
+
+
+def test_pseudospectrum_explorer_redraws_in_place():
+    from nnrnn_edu import plotting
+
+    fig = plotting.plot_pseudospectrum_explorer(kind="chain", n=30, n_grid=30)
+    same = plotting.plot_pseudospectrum_explorer(kind="orthogonal", n=30, lam=0.9, n_grid=30, fig=fig)
+    assert same is fig and len(fig.axes) == 1
+    assert "random orthogonal" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match="kind"):
+        plotting.plot_pseudospectrum_explorer(kind="ring")
+    with pytest.raises(ValueError, match="eps"):
+        plotting.plot_pseudospectrum_explorer(eps=0.0)
+
+
+def test_plot_weight_profile_and_henrici_bars():
+    from nnrnn_edu import plotting
+
+    n = 20
+    chain = an.mean_weight_profile([an.PulseNetwork(cx.chain(n, 1.0), np.eye(n)[0], np.zeros(n), "elu")] * 2)
+    fig = plotting.plot_weight_profile({"chain": chain}, max_lag=5)
+    ax = fig.axes[0]
+    assert np.array_equal(ax.lines[0].get_xdata(), np.arange(-5, 6))
+    assert ax.lines[0].get_ydata()[6] == pytest.approx(1.0) and ax.get_xlabel().startswith("order difference")
+    assert len(ax.collections) == 1  # the s.e.m. band
+    fig = plotting.plot_henrici_before_after(
+        {"identity": [0.0, 0.0], "orthogonal": [0.0, 0.0, 0.0]},
+        {"identity": [2.0, 2.6], "orthogonal": [2.7, 2.8, 2.75]},
+        reference=an.PAPER_TABLE2["addition"],
+    )
+    ax = fig.axes[0]
+    from matplotlib.container import BarContainer
+
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert len(bars) == 2 and len(bars[0]) == 2 and bars[1][1].get_height() == pytest.approx(2.75)
+    with pytest.raises(ValueError, match="before"):
+        plotting.plot_henrici_before_after({}, {"chain": [1.0]})
+
+
+def test_pseudospectrum_widget_slider_moves_redraw_the_same_figure():
+    from nnrnn_edu.widgets import PseudospectrumExplorer
+
+    ex = PseudospectrumExplorer(kind="fbchain", n=30)
+    fig = ex.figure
+    before = fig.axes[0].get_title()
+    ex.controls["beta"].value = 0.3  # what a slider drag does
+    assert ex.figure is fig and fig.axes[0].get_title() != before and "β=0.3" in fig.axes[0].get_title()
+    ex.update(kind="identity")
+    assert ex.controls["alpha"].disabled and not ex.controls["lam"].disabled
+    ex.controls["eps"].value = 1e-4
+    assert "ε=0.0001" in fig.axes[0].get_title()
