@@ -961,6 +961,7 @@ def _model_row(runs: list[dict]) -> dict:
     n = len(final)
     n_success = int(sum(bool(r.get("success")) for r in final))
     return {
+        "best_setting": _best_setting(final),
         "n_runs": n,
         "n_success": n_success,
         "n_diverged": sum(r["status"] == "diverged" for r in final),
@@ -972,6 +973,177 @@ def _model_row(runs: list[dict]) -> dict:
         "success_grid": succ,
         "best": best_row,
     }
+
+
+def _best_setting(final: list[dict]) -> dict | None:
+    """The (scale, lr) with the lowest mean final validation loss over seeds, and its mean curve.
+
+    A diverged seed counts as an infinite loss, so a setting that diverges for
+    any seed is never the best. Curves of seeds that stopped early are held at
+    their last value up to the longest run (the paper's early stop means the
+    loss is already below 0.0025).
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for r in final:
+        groups.setdefault((r["config"]["init_scale"], r["config"]["lr"]), []).append(r)
+
+    def mean_loss(runs):
+        vals = [r.get("final_val_loss") if r["status"] != "diverged" else math.inf for r in runs]
+        vals = [v if _finite(v) else math.inf for v in vals]
+        return float(np.mean(vals))
+
+    scored = [(mean_loss(runs), key) for key, runs in groups.items()]
+    scored = [sv for sv in scored if math.isfinite(sv[0])]
+    if not scored:
+        return None
+    loss, key = min(scored)
+    runs = sorted(groups[key], key=lambda r: r["seed"])
+    longest = max(runs, key=lambda r: len(r["history"]["update"]))
+    update = np.asarray(longest["history"]["update"], dtype=float)
+    curves = np.empty((len(runs), update.size))
+    for i, r in enumerate(runs):
+        v = np.asarray(r["history"]["val_loss"], dtype=float)
+        curves[i, : v.size] = v
+        curves[i, v.size :] = v[-1] if v.size else np.nan
+    sem = curves.std(axis=0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.zeros(update.size)
+    return {
+        "init_scale": key[0], "lr": key[1], "seeds": [r["seed"] for r in runs],
+        "mean_final_val_loss": loss, "n_success": int(sum(bool(r.get("success")) for r in runs)),
+        "update": update, "val_loss_mean": curves.mean(axis=0), "val_loss_sem": sem,
+    }
+
+
+_PROTOCOL_FIELDS = (
+    "seq_len", "hidden_size", "nonlinearity", "batch_size", "epoch_size", "max_epochs", "max_updates",
+    "val_size", "early_stop_loss", "clip_norm", "rho", "eps",
+)
+
+
+def is_full_scale(result: Mapping[str, Any]) -> bool:
+    """Whether a result comes from the paper's full protocol (not a quick or CPU-sized run).
+
+    Parameters
+    ----------
+    result : dict
+        A result record.
+
+    Returns
+    -------
+    bool
+        True when every protocol setting (sequence length, sizes, batch, budget,
+        validation size, early stop, clipping, optimiser constants) equals
+        :func:`nnrnn_edu.train.preset` ``(task, quick=False)`` and psMNIST used
+        real MNIST, not the psDigits stand-in.
+
+    See chapter 3.
+    """
+    if not isinstance(result, Mapping) or "config" not in result:
+        raise ValueError("result must be a result record with a 'config'")
+    cfg = result["config"]
+    if cfg.get("task") not in _tasks.TASKS:
+        return False
+    ref = _train.preset(cfg["task"], quick=False).to_dict()
+    if any(cfg.get(k) != ref[k] for k in _PROTOCOL_FIELDS):
+        return False
+    return result.get("dataset", {}).get("name") != "psDigits"
+
+
+CHAPTER_SEEDS: tuple[int, ...] = (1, 2)
+"""Seeds of the CPU sweep that chapter 3 runs at full scale (``make book``)."""
+
+CHAPTER_UPDATES = 1200
+"""Updates per run of that CPU sweep (the quick grid has 400)."""
+
+
+def chapter_grid(task: str, quick: bool | None = None) -> SweepGrid:
+    """The small CPU sweep of chapter 3 for one task.
+
+    Quick mode: :func:`grid` ``(task, quick=True)`` (8 runs of 400 updates).
+    Otherwise the same scales and learning rates with :data:`CHAPTER_SEEDS`
+    and :data:`CHAPTER_UPDATES` updates (16 runs): a few minutes for all three
+    tasks on two CPU cores. Neither is the paper's experiment (see
+    :func:`grid` with ``quick=False`` for that).
+
+    Parameters
+    ----------
+    task : {"copy", "addition", "psmnist"}
+    quick : bool or None
+        None follows :func:`nnrnn_edu.config.quick_mode`.
+
+    Returns
+    -------
+    SweepGrid
+
+    See chapter 3.
+    """
+    if quick is None:
+        quick = _config.quick_mode()
+    if quick:
+        return grid(task, quick=True)
+    return grid(task, quick=True, seeds=CHAPTER_SEEDS, max_updates=CHAPTER_UPDATES,
+                eval_every=CHAPTER_UPDATES // 8)
+
+
+def figure3_results(
+    results_dir: str | None = None,
+    tasks: Sequence[str] = ("copy", "addition", "psmnist"),
+    quick: bool | None = None,
+    progress: bool = True,
+) -> tuple[dict, str]:
+    """Figure 3 from the best results available, and a sentence saying where they come from.
+
+    For each task: full-scale results (:func:`is_full_scale`) found anywhere
+    under ``results_dir`` are used when there are any; otherwise the small CPU
+    sweep (:func:`chapter_grid`) is trained now into
+    ``results_dir/quick/<quick|cpu>/<task>`` (finished runs are reused).
+
+    Parameters
+    ----------
+    results_dir : str or None
+        None: :func:`nnrnn_edu.config.results_dir`.
+    tasks : sequence of str
+    quick : bool or None
+        Size of the CPU sweep; None follows quick mode.
+    progress : bool
+        tqdm progress bars while training.
+
+    Returns
+    -------
+    summary : dict
+        :func:`summarize` of the chosen results.
+    source : str
+        E.g. ``"copy: small CPU sweep (quick preset: T = 60, 400 updates, 8 runs)"`` or
+        ``"copy: full-scale results (2112 runs on cuda, commit 1a2b3c4)"``, one clause per task.
+
+    See chapter 3.
+    """
+    rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
+    if isinstance(tasks, str) or not tasks or any(t not in _tasks.TASKS for t in tasks):
+        raise ValueError(f"tasks must be a non-empty sequence of {_tasks.TASKS}, got {tasks!r}")
+    if quick is None:
+        quick = _config.quick_mode()
+    found = load_results(rd) if os.path.isdir(rd) else []
+    chosen: list[dict] = []
+    parts = []
+    for task in tasks:
+        full = [r for r in found if r["config"]["task"] == task and r["status"] != "running" and is_full_scale(r)]
+        if full:
+            devices = sorted({r["provenance"]["device"] for r in full})
+            commits = sorted({str(r["provenance"].get("git_commit"))[:7] for r in full})
+            parts.append(f"{task}: full-scale results ({len(full)} runs on {', '.join(devices)}, "
+                         f"commit {', '.join(commits)})")
+            chosen += full
+            continue
+        g = chapter_grid(task, quick)
+        out = os.path.join(rd, "quick", "quick" if quick else "cpu", task)
+        chosen += run_sweep(g, out, progress=progress)
+        base = g.base
+        data = "psDigits, T = 64" if task == "psmnist" else f"T = {base.seq_len}"
+        parts.append(
+            f"{task}: small CPU sweep ({'quick preset' if quick else 'chapter preset'}: {data}, "
+            f"{base.max_updates} updates, {len(g)} runs), not the paper's experiment"
+        )
+    return summarize(chosen), "; ".join(parts)
 
 
 def summary_table(summary: dict) -> str:
@@ -1004,6 +1176,11 @@ def summary_table(summary: dict) -> str:
 
 
 __all__ = [
+    "CHAPTER_SEEDS",
+    "CHAPTER_UPDATES",
+    "chapter_grid",
+    "figure3_results",
+    "is_full_scale",
     "MODEL_ORDER",
     "PAPER_LEARNING_RATES",
     "PAPER_RUNS_PER_MODEL",

@@ -322,3 +322,63 @@ def test_summarize_synthetic_results(tmp_path):
 def test_bad_inputs_name_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# --------------------------------------------------------------------------- Figure 3 of chapter 3
+
+
+def test_best_setting_is_averaged_over_seeds():
+    runs = [
+        _fake("copy", "chain", 1.0, 1e-3, 1, 0.05),
+        _fake("copy", "chain", 1.0, 1e-3, 2, 0.01),  # mean 0.03
+        _fake("copy", "chain", 1.05, 1e-4, 1, 0.02),
+        _fake("copy", "chain", 1.05, 1e-4, 2, 0.02),  # mean 0.02: the best setting
+        _fake("copy", "chain", 1.02, 1e-4, 1, 0.001),
+        _fake("copy", "chain", 1.02, 1e-4, 2, float("nan"), status="diverged"),  # never best
+    ]
+    best = sweep.summarize(runs)["copy"]["models"]["chain"]["best_setting"]
+    assert (best["init_scale"], best["lr"], best["seeds"]) == (1.05, 1e-4, [1, 2])
+    assert best["mean_final_val_loss"] == pytest.approx(0.02)
+    np.testing.assert_allclose(best["val_loss_mean"], [1.0, 0.02])
+    np.testing.assert_allclose(best["val_loss_sem"], [0.0, 0.0])
+    assert sweep.summarize(runs[-1:])["copy"]["models"]["chain"]["best_setting"] is None
+
+
+def test_is_full_scale():
+    full = train.preset("copy", quick=False).replace(init="identity", lr=3e-6, seed=4)
+    assert sweep.is_full_scale({"config": full.to_dict(), "dataset": {"name": "copy"}})
+    quick = train.preset("copy", quick=True)
+    assert not sweep.is_full_scale({"config": quick.to_dict()})
+    ps = train.preset("psmnist", quick=False).to_dict()
+    assert sweep.is_full_scale({"config": ps, "dataset": {"name": "psMNIST"}})
+    assert not sweep.is_full_scale({"config": ps, "dataset": {"name": "psDigits"}})  # offline fallback
+    with pytest.raises(ValueError, match="result"):
+        sweep.is_full_scale({"name": "x"})
+
+
+def test_chapter_grid_sizes():
+    q, c = sweep.chapter_grid("copy", quick=True), sweep.chapter_grid("copy", quick=False)
+    assert len(q) == 8 and len(c) == 16
+    assert c.base.max_updates == sweep.CHAPTER_UPDATES > q.base.max_updates
+    assert not sweep.is_full_scale({"config": c.configs()[0].to_dict()})
+
+
+def test_figure3_results_prefers_full_scale_results(tmp_path):
+    summary, source = sweep.figure3_results(str(tmp_path), tasks=("psmnist",), quick=True, progress=False)
+    assert "small CPU sweep" in source and "psDigits" in source and "not the paper's" in source
+    assert summary["psmnist"]["models"]["chain"]["n_runs"] == 2
+    assert len(list((tmp_path / "quick" / "quick" / "psmnist").glob("*.json"))) == 8
+    again, _ = sweep.figure3_results(str(tmp_path), tasks=("psmnist",), quick=True, progress=False)
+    assert again["psmnist"]["models"]["chain"]["best"]["name"] == summary["psmnist"]["models"]["chain"]["best"]["name"]
+    # a full-scale result (e.g. copied from a GPU run) takes over for its task
+    cfg = train.preset("psmnist", quick=False).replace(init="chain", init_scale=1.0, lr=1e-4)
+    r = _fake("psmnist", "chain", 1.0, 1e-4, 1, 0.5)
+    r.update(config=cfg.to_dict(), dataset={"name": "psMNIST"},
+             provenance={"device": "cuda", "git_commit": "abcdef123"})
+    os.makedirs(tmp_path / "full")
+    train.write_json_atomic(str(tmp_path / "full" / (r["name"] + ".json")), r)
+    summary, source = sweep.figure3_results(str(tmp_path), tasks=("psmnist",), quick=True, progress=False)
+    assert source.startswith("psmnist: full-scale results (1 runs on cuda, commit abcdef1)")
+    assert list(summary["psmnist"]["models"]) == ["chain"]
+    with pytest.raises(ValueError, match="tasks"):
+        sweep.figure3_results(str(tmp_path), tasks="copy")
