@@ -895,6 +895,9 @@ def summarize(
         with models in :data:`MODEL_ORDER`. Each ``row`` has ``n_runs`` (final
         results), ``n_success``, ``n_diverged``, ``n_early_stopped``,
         ``n_running`` (unfinished, not counted in ``n_runs``), ``success_fraction``,
+        ``best_setting`` (the paper's Figure 3a-c: the scale and learning rate
+        with the lowest final validation loss averaged over seeds, with
+        ``update``, ``val_loss_mean`` and ``val_loss_sem`` arrays; or None),
         ``scales`` (sorted), ``lrs`` (descending), ``success_grid`` (int array
         ``(n_scales, n_lrs)``, successes summed over seeds), and ``best``:
         ``None`` or a dict with ``name``, ``init_scale``, ``lr``, ``seed``,
