@@ -399,7 +399,7 @@ def plot_decoding_explorer(
     (:func:`~nnrnn_edu.decoding.iterated_nonlinearity_r2`; 0 for k >= N).
 
     To keep one redraw fast the decoder is fitted on the preset's
-    ``explorer_n_train`` sequences (1000; 400 in quick mode, at least 4 (N + 1)),
+    ``explorer_n_train`` sequences (1000, and at least 10 (N + 1)),
     not the chapter's thousands: the simulated curves sit about
     ``(1 - R^2)(N + 1)/n_train`` (10 % of 1 - R^2 at N = 100) below the exact ones.
     Signals and noise are seeded (seed 0), so the same settings redraw the same curves.
@@ -442,7 +442,7 @@ def plot_decoding_explorer(
     L = positive_int(seq_len, "seq_len")
     n = positive_int(n, "n")
     p = dec.decoding_preset(quick)
-    n_train = max(p.explorer_n_train, 4 * (n + 1))
+    n_train = max(p.explorer_n_train, 10 * (n + 1))
     n_test = p.explorer_n_test
 
     networks = {

@@ -437,7 +437,7 @@ def test_decoding_widget_slider_redraws_the_same_figure_with_the_new_curve():
     assert np.all(after < before)  # more noise, less memory at every lag
     p = dec.decoding_preset()
     expected = dec.r2_curve(chain(30), _e1(30), 30, 0.5, "linear",
-                            n_train=max(p.explorer_n_train, 4 * 31), n_test=p.explorer_n_test, seed=0)
+                            n_train=max(p.explorer_n_train, 10 * 31), n_test=p.explorer_n_test, seed=0)
     assert np.array_equal(after, expected)
     ex.update(nonlinearity="tanh", input_scale=2.0)
     assert "tanh" in fig.axes[0].get_title() and "input scale 2" in fig.axes[0].get_title()
