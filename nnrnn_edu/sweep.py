@@ -636,7 +636,10 @@ def _train_ensemble(configs, names, paths, out_dir, eid, ckpt_path, resume, prog
             provenance,
         )
 
+    statuses: dict[str, str] = {}
+
     def finish(n: str, status: str) -> None:
+        statuses[n] = status
         states[n]["wall_time_s"] = wall()
         res = record(n, status)
         if status != "diverged":
@@ -652,6 +655,7 @@ def _train_ensemble(configs, names, paths, out_dir, eid, ckpt_path, resume, prog
 
     params_of = lambda m: list(m.parameters())  # noqa: E731
     bar = tqdm(total=total_updates, initial=update, disable=not progress, desc=f"ensemble {eid[:8]}", leave=False)
+    failed = False
     loss_sum = torch.zeros(len(active), device=device)
     n_sum = 0
     try:
@@ -724,8 +728,12 @@ def _train_ensemble(configs, names, paths, out_dir, eid, ckpt_path, resume, prog
             finish(n, "completed")
         if os.path.exists(ckpt_path):
             os.remove(ckpt_path)
+    except BaseException:
+        failed = True
+        raise
     finally:
-        bar.close()
+        all_diverged = bool(statuses) and all(st == "diverged" for st in statuses.values())
+        _train._close_bar(bar, failed=failed or all_diverged)
 
 
 # --------------------------------------------------------------------------- a sweep

@@ -222,6 +222,18 @@ def _check_config(cfg: TrainConfig) -> TrainConfig:
     return cfg
 
 
+def _close_bar(bar: Any, failed: bool) -> None:
+    """Close a tqdm bar, showing a run that stopped early on purpose as finished.
+
+    ``tqdm.notebook`` colours a bar that closes short of its total red, as if it had failed; an early
+    stop (validation loss below the threshold) is a success, so its bar is shortened to where it
+    stopped first. ``failed`` (divergence, an exception, Ctrl-C) keeps the red bar.
+    """
+    if not failed and bar.total is not None and bar.n < bar.total:
+        bar.total = bar.n
+    bar.close()
+
+
 def write_json_atomic(path: str, obj: Any) -> None:
     """Write JSON to ``path`` via a temporary file in the same directory and ``os.replace``.
 
@@ -638,7 +650,10 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
             {"hidden_size": n_hidden, "nonlinearity": nonlin, "readout": spec.readout}, device,
         )
 
+    final_status = [""]
+
     def finish(status: str) -> dict:
+        final_status[0] = status
         state["wall_time_s"] = wall_before + time.perf_counter() - t_start
         res = result(status)
         if status != "diverged":
@@ -650,6 +665,7 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
         return res
 
     bar = tqdm(total=total_updates, initial=state["update"], disable=not progress, desc=name, leave=False)
+    failed = False
     loss_sum = torch.zeros((), device=device)
     n_sum = 0
     try:
@@ -693,8 +709,11 @@ def _train(cfg, out_dir, resume, progress, result_path, ckpt_path, name) -> dict
                     })
                     write_json_atomic(result_path, result("running"))
         return finish("completed")
+    except BaseException:
+        failed = True
+        raise
     finally:
-        bar.close()
+        _close_bar(bar, failed=failed or final_status[0] == "diverged")
 
 
 __all__ = [

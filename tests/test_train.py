@@ -76,6 +76,38 @@ def test_early_stop(tmp_path):
     assert res["status"] == "early_stopped" and res["updates"] == 10
 
 
+@pytest.fixture
+def bars(monkeypatch):
+    """Every tqdm bar that train/sweep open, recorded (written to a string, not the terminal)."""
+    import io
+
+    import tqdm.auto
+
+    made = []
+
+    class Recorded(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs["file"] = io.StringIO()
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorded)
+    return made
+
+
+def test_progress_bar_of_early_stop_ends_finished_and_divergence_short(tmp_path, bars):
+    # tqdm.notebook paints a bar that closes with n < total red ("failed"): an early stop is a success
+    cfg = train.preset("copy", quick=True, max_updates=100, eval_every=10, early_stop_loss=1e9, **TINY)
+    assert train.train(cfg, str(tmp_path), progress=True)["status"] == "early_stopped"
+    assert len(bars) == 1 and bars[0].n == bars[0].total == 10
+    cfg = train.preset(
+        "addition", quick=True, init="identity", init_scale=1e10, nonlinearity="relu",
+        max_updates=100, eval_every=50, check_every=5, **TINY,
+    )
+    assert train.train(cfg, str(tmp_path), progress=True)["status"] == "diverged"
+    assert bars[1].n == 5 and bars[1].total == 100  # a diverged run keeps the short (red) bar
+
+
 _CHILD = """
 import sys
 from nnrnn_edu import train

@@ -2,7 +2,9 @@
 
 Per page: every image loaded (naturalWidth > 0), no empty output area, every widget output has
 its default figure as an ordinary image next to it (the book has no kernel, and offline the
-widget JavaScript from the CDN does not load either), no error output, every relative link
+widget JavaScript from the CDN does not load either) -- except tqdm progress bars of training
+cells, which need no figure --, every widget view has its model in the saved widget state (so an
+online reader's browser can render it), no error output, every relative link
 answers 200 (and its #fragment exists), and each chapter has an "Open in Colab" link to its
 .ipynb built from ``repository.url``. Full-page screenshots go to build/browser/book-*.png.
 
@@ -74,16 +76,27 @@ PAGE_FACTS = """() => {
     src: i.getAttribute('src'), url: i.currentSrc || i.src,
     loaded: i.complete && i.naturalWidth > 0, figure: !!i.closest('.cell_output')}));
   const cells = Array.from(document.querySelectorAll('div.cell'));
+  // the widget state saved at execution: an online reader's browser renders widget views from it
+  const stateEl = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+  const state = stateEl ? (JSON.parse(stateEl.textContent).state || {}) : {};
+  const modelOf = view => { try { return JSON.parse(view.textContent).model_id; } catch (e) { return null; } };
+  // a tqdm progress bar: an HBox holding a FloatProgress/IntProgress (training cells show these)
+  const isProgressBar = id => !!state[id] && state[id].model_name === 'HBoxModel' &&
+      (state[id].state.children || []).some(c => /Progress/.test((state[String(c).replace('IPY_MODEL_', '')] || {}).model_name || ''));
   const outputs = Array.from(document.querySelectorAll('.cell_output')).map(o => {
     const cell = o.closest('div.cell');
     const next = cells[cells.indexOf(cell) + 1];
     const loadedImg = el => !!el && Array.from(el.querySelectorAll('.cell_output img'))
                                      .some(i => i.complete && i.naturalWidth > 0);
-    const widget = !!o.querySelector('script[type="application/vnd.jupyter.widget-view+json"]');
+    const views = Array.from(o.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'));
+    const models = views.map(modelOf);
+    const widget = models.some(id => !isProgressBar(id));
+    const progressOnly = views.length > 0 && !widget;
+    const unsaved = models.filter(id => !state[id]);
     const rendered = o.querySelector('img, svg, table, pre, .output, .jupyter-widgets, iframe');
     const text = o.innerText.trim();
     return {code: cell ? (cell.querySelector('.cell_input') || cell).innerText.trim().slice(0, 120) : '',
-            widget, empty: !widget && !rendered && !text,
+            widget, unsaved, empty: !widget && !progressOnly && !rendered && !text,
             imageNextToWidget: loadedImg(cell) || loadedImg(next)};
   });
   const errors = [];
@@ -147,6 +160,8 @@ def test_book_page(stem, browser, book_server, artifacts):
     for out in facts["outputs"]:
         if out["empty"]:
             problems.append(f"empty output area after cell: {out['code']!r}")
+        if out["unsaved"]:
+            problems.append(f"widget view without saved widget state (renders nowhere): {out['code']!r}")
         if out["widget"] and not out["imageNextToWidget"]:
             problems.append(f"widget output without a static figure next to it: {out['code']!r}")
     # 3. no error output
