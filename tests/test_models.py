@@ -138,7 +138,11 @@ def test_large_network_input_std():
 @pytest.mark.parametrize("nl", ["elu", "relu", "tanh"])
 @pytest.mark.parametrize("seq", [True, False])
 @pytest.mark.parametrize("shared", [True, False])
-def test_ensemble_recurrence_matches_separate(nl, seq, shared):
+@pytest.mark.parametrize("chunk_rows", [16384, 8])  # one weight-gradient chunk, or 4 + 2 steps of B=2
+def test_ensemble_recurrence_matches_separate(nl, seq, shared, chunk_rows, monkeypatch):
+    from nnrnn_edu.models import recurrence
+
+    monkeypatch.setattr(recurrence, "_GRAD_CHUNK_ROWS", chunk_rows)
     K, B, T, d, N = 3, 2, 6, 2, 4
     g = torch.Generator().manual_seed(2)
     x = torch.randn(*(() if shared else (K,)), B, T, d, generator=g, dtype=F64).requires_grad_()
@@ -258,3 +262,23 @@ def test_benchmark_quick_smoke(tmp_path):
     assert "| naive loop |" in table and "| engine |" in table and "nn.RNN(relu)" in table
     assert "QUICK" in table and (tmp_path / "b.json").exists()
     assert set(res["ensemble"]["copy"]) == {1, 2}
+
+
+@pytest.mark.parametrize("seq", [True, False])
+def test_ensemble_member_is_bitwise_independent_of_k(seq):
+    # a sweep may rerun one member alone (resume, a lost result file): its numbers must not depend on
+    # how many models shared its ensemble, so forward and every gradient must match bit for bit
+    g = torch.Generator().manual_seed(0)
+    K, B, T, d, N = 3, 8, 30, 2, 12
+    x = torch.randn(B, T, d, generator=g)
+    params = (torch.randn(K, N, N, generator=g) * 0.3, torch.randn(K, N, d, generator=g), torch.randn(K, N, generator=g))
+    w = torch.randn(K, T, B, N, generator=g) if seq else torch.randn(K, B, N, generator=g)
+    P = [p.clone().requires_grad_() for p in params]
+    out = ensemble_recurrence(x, *P, None, "elu", seq)
+    grads = torch.autograd.grad((out * w).sum(), P)
+    for k in range(K):
+        Pk = [p[k : k + 1].clone().requires_grad_() for p in params]
+        out_k = ensemble_recurrence(x, *Pk, None, "elu", seq)
+        assert torch.equal(out[k : k + 1], out_k)
+        for a, c in zip(grads, torch.autograd.grad((out_k * w[k : k + 1]).sum(), Pk)):
+            assert torch.equal(a[k : k + 1], c)

@@ -283,8 +283,17 @@ def _check_ensemble(x, W, V, b, h0):
     return K, B, T, d, n
 
 
+_GRAD_CHUNK_ROWS = 16384
+"""Rows (steps x batch) per weight-gradient GEMM in the ensemble backward pass."""
+
+
 class _EnsembleRecurrence(torch.autograd.Function):
-    """Hand-written BPTT for K stacked models. Model-major buffer H: (K, T+1, B, N)."""
+    """Hand-written BPTT for K stacked models.
+
+    Time-major state buffer ``H: (T+1, K, B, N)``: the K states of one step are one contiguous
+    block, so each step is a single ``baddbmm`` on contiguous operands (on this CPU 2.4x faster at
+    N = 25 than on a model-major buffer, whose strided per-step views take a slower batched path).
+    """
 
     @staticmethod
     def forward(ctx, x, W, V, b, h0, nonlinearity, return_sequence):
@@ -296,17 +305,19 @@ class _EnsembleRecurrence(torch.autograd.Function):
         else:
             _, T, B, d = x.shape
             x2 = x.reshape(K, T * B, d)
-        H = x.new_empty(K, T + 1, B, n)
+        H = x.new_empty(T + 1, K, B, n)
         if h0 is None:
-            H[:, 0].zero_()
+            H[0].zero_()
         else:
-            H[:, 0].copy_(h0)
-        for k in range(K):  # K input GEMMs into the buffer (each block (T*B, N) is contiguous)
-            xk = x2 if shared else x2[k]
-            torch.addmm(b[k], xk, V[k].t(), out=H[k, 1:].view(T * B, n))
+            H[0].copy_(h0)
+        proj = x.new_empty(T * B, n)
+        for k in range(K):  # input projection of model k: one GEMM, then into its slots of the buffer
+            torch.addmm(b[k], x2 if shared else x2[k], V[k].t(), out=proj)
+            H[1:, k].copy_(proj.view(T, B, n))
+        del proj
         act_ = _activation_(nonlinearity)
         Wt = W.transpose(1, 2)
-        Hs = H.unbind(1)  # (K, B, N) views, batch stride (T+1)*B*N
+        Hs = H.unbind(0)  # contiguous (K, B, N) blocks
         for t in range(T):
             h = Hs[t + 1]
             h.baddbmm_(Hs[t], Wt)
@@ -315,45 +326,61 @@ class _EnsembleRecurrence(torch.autograd.Function):
         ctx.nonlinearity, ctx.return_sequence = nonlinearity, return_sequence
         ctx.has_h0 = h0 is not None
         ctx.x_shape = x.shape
-        return H[:, 1:] if return_sequence else H[:, T].clone()
+        return H[1:].transpose(0, 1) if return_sequence else H[T].clone()
 
     @staticmethod
     def backward(ctx, grad_out):
-        H, x2, W, V = ctx.H, ctx.x2, ctx.W, ctx.V
-        K, T1, B, n = H.shape
+        H, x2, W, V, shared = ctx.H, ctx.x2, ctx.W, ctx.V, ctx.shared
+        T1, K, B, n = H.shape
         T = T1 - 1
         act_bwd = _activation_backward(ctx.nonlinearity)
-        G = H.new_empty(K, T, B, n)
-        Gs = G.unbind(1)
-        Hs = H.unbind(1)
+        G = H.new_empty(T, K, B, n)  # gradient w.r.t. the pre-activations, time-major like H
+        Gs = G.unbind(0)
+        Hs = H.unbind(0)
         dh = H.new_empty(K, B, n)
         if ctx.return_sequence:
-            gHs = grad_out.unbind(1)
+            gHs = grad_out.transpose(0, 1).contiguous().unbind(0)  # (K, T, B, N) -> T blocks (K, B, N)
             act_bwd(gHs[T - 1], Hs[T], Gs[T - 1])
             for t in range(T - 1, 0, -1):
                 torch.baddbmm(gHs[t - 1], Gs[t], W, out=dh)
                 act_bwd(dh, Hs[t], Gs[t - 1])
+            del gHs
         else:
             act_bwd(grad_out.contiguous(), Hs[T], Gs[T - 1])
             for t in range(T - 1, 0, -1):
                 torch.bmm(Gs[t], W, out=dh)
                 act_bwd(dh, Hs[t], Gs[t - 1])
-        G3 = G.view(K, T * B, n)
         need_x, need_W, need_V, need_b, need_h0 = ctx.needs_input_grad[:5]
         gx = gW = gV = gb = gh0 = None
-        if need_W:
-            gW = torch.bmm(G3.transpose(1, 2), H[:, :T].reshape(K, T * B, n))
+        d = V.shape[2]
+        gW = H.new_zeros(K, n, n) if need_W else None
+        gVt = H.new_zeros(K, d, n) if need_V else None
+        gx2 = (H.new_empty(T * B, d) if shared else H.new_empty(K, T * B, d)) if need_x else None
+        gb = H.new_zeros(K, n) if need_b else None
+        # weight gradients as per-model GEMMs over all T*B rows, in chunks of steps: a chunk is copied
+        # to model-major rows (K, m, N), so no full-size model-major copy of G or H is ever made
+        step = max(1, _GRAD_CHUNK_ROWS // B)
+        for t0 in range(0, T, step):
+            t1 = min(T, t0 + step)
+            m, r0, r1 = (t1 - t0) * B, t0 * B, t1 * B
+            Gc = G[t0:t1].transpose(0, 1).reshape(K, m, n)
+            if need_b:  # per model over its own rows: the same sums whatever K is (bitwise)
+                gb += Gc.sum(1)
+            if need_W:
+                gW.baddbmm_(Gc.transpose(1, 2), H[t0:t1].transpose(0, 1).reshape(K, m, n))
+            if need_V:  # x^T G per model: the fast GEMM shape
+                xt = x2[r0:r1].t().expand(K, -1, -1) if shared else x2[:, r0:r1].transpose(1, 2)
+                gVt.baddbmm_(xt, Gc)
+            if need_x:
+                gxc = torch.bmm(Gc, V)  # (K, m, d)
+                if shared:
+                    torch.sum(gxc, 0, out=gx2[r0:r1])
+                else:
+                    gx2[:, r0:r1] = gxc
         if need_V:
-            xt = x2.t().expand(K, -1, -1) if ctx.shared else x2.transpose(1, 2)
-            gV = torch.bmm(xt, G3).transpose(1, 2)  # x^T G per model: the fast GEMM shape
-        if need_b:
-            gb = G3.sum(1)
+            gV = gVt.transpose(1, 2)
         if need_x:
-            gxk = torch.bmm(G3, V)  # (K, TB, d)
-            if ctx.shared:
-                gx = gxk.sum(0).view(ctx.x_shape)
-            else:
-                gx = gxk.view(ctx.x_shape)
+            gx = gx2.view(ctx.x_shape)
         if need_h0 and ctx.has_h0:
             gh0 = torch.bmm(Gs[0], W)
         return gx, gW, gV, gb, gh0, None, None
@@ -389,8 +416,8 @@ def ensemble_recurrence(
     Returns
     -------
     Tensor
-        ``(K, T, B, N)`` - model-major, then *time-major* (a view of the state
-        buffer; ``.reshape(K, T*B, N)`` is free) - or ``(K, B, N)`` if not
+        ``(K, T, B, N)`` - a view of the time-major state buffer ``(T, K, B, N)``
+        (``.transpose(0, 1)`` of it is contiguous) - or ``(K, B, N)`` if not
         ``return_sequence``.
 
     See chapter 3.
