@@ -138,11 +138,7 @@ def test_large_network_input_std():
 @pytest.mark.parametrize("nl", ["elu", "relu", "tanh"])
 @pytest.mark.parametrize("seq", [True, False])
 @pytest.mark.parametrize("shared", [True, False])
-@pytest.mark.parametrize("chunk_rows", [16384, 8])  # one weight-gradient chunk, or 4 + 2 steps of B=2
-def test_ensemble_recurrence_matches_separate(nl, seq, shared, chunk_rows, monkeypatch):
-    from nnrnn_edu.models import recurrence
-
-    monkeypatch.setattr(recurrence, "_GRAD_CHUNK_ROWS", chunk_rows)
+def test_ensemble_recurrence_matches_separate(nl, seq, shared):
     K, B, T, d, N = 3, 2, 6, 2, 4
     g = torch.Generator().manual_seed(2)
     x = torch.randn(*(() if shared else (K,)), B, T, d, generator=g, dtype=F64).requires_grad_()
