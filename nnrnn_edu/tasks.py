@@ -328,14 +328,26 @@ def task_loss(task: str, outputs: "torch.Tensor", targets: "torch.Tensor") -> "t
     n_cls = outputs.shape[-1]
     lead = outputs.shape[:-1]
     if lead == targets.shape:
+        ensemble = False
+    elif lead[1:] == targets.shape:  # ensemble: (K, *targets.shape, C)
+        ensemble = True
+    else:
+        raise ValueError(f"outputs of shape {tuple(outputs.shape)} do not match targets {tuple(targets.shape)}")
+    if outputs.dim() > 2 and outputs.stride(-1) != 1:
+        # class-major logits (the copy readout: a view of (K, C, T, B) memory): cross-entropy with the
+        # class axis second and the other axes in memory order, so nothing is copied and the
+        # log-softmax runs along long contiguous rows
+        out = outputs if ensemble else outputs.unsqueeze(0)
+        tgt = targets.expand(lead) if ensemble else targets.unsqueeze(0)
+        inp = out.movedim(-1, 1)
+        order = sorted(range(2, inp.dim()), key=lambda d: -inp.stride(d))
+        per_item = F.cross_entropy(inp.permute(0, 1, *order), tgt.permute(0, *[d - 1 for d in order]), reduction="none")
+        per_model = per_item.flatten(1).mean(1)
+        return per_model if ensemble else per_model[0]
+    if not ensemble:
         return F.cross_entropy(outputs.reshape(-1, n_cls), targets.reshape(-1))
-    if lead[1:] == targets.shape:  # ensemble: (K, *targets.shape, C)
-        k = lead[0]
-        flat = F.cross_entropy(
-            outputs.reshape(-1, n_cls), targets.expand(lead).reshape(-1), reduction="none"
-        )
-        return flat.view(k, -1).mean(1)
-    raise ValueError(f"outputs of shape {tuple(outputs.shape)} do not match targets {tuple(targets.shape)}")
+    flat = F.cross_entropy(outputs.reshape(-1, n_cls), targets.expand(lead).reshape(-1), reduction="none")
+    return flat.view(lead[0], -1).mean(1)
 
 
 def baseline_loss(task: str, seq_len: int | None = None) -> float:

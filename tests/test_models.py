@@ -278,3 +278,43 @@ def test_ensemble_member_is_bitwise_independent_of_k(seq):
         assert torch.equal(out[k : k + 1], out_k)
         for a, c in zip(grads, torch.autograd.grad((out_k * w[k : k + 1]).sum(), Pk)):
             assert torch.equal(a[k : k + 1], c)
+
+
+# --------------------------------------------------------------------------- readouts
+
+
+@pytest.mark.parametrize("which", ["batched", "class_major"])
+def test_readouts_match_autograd_reference(which):
+    from nnrnn_edu.models import batched_linear, class_major_linear
+
+    g = torch.Generator().manual_seed(3)
+    K, M, N, out = 3, 7, 5, 4
+    h, R, b = (torch.randn(*s, generator=g, dtype=F64).requires_grad_() for s in ((K, M, N), (K, out, N), (K, out)))
+    ref = torch.einsum("kmn,kon->kmo", h, R) + b[:, None, :]  # (K, M, out)
+    y = batched_linear(h, R, b) if which == "batched" else class_major_linear(h, R, b).transpose(1, 2)
+    torch.testing.assert_close(y, ref, rtol=1e-12, atol=1e-12)
+    w = torch.randn(ref.shape, generator=g, dtype=F64)
+    grads = torch.autograd.grad((y * w).sum(), (h, R, b))
+    for a, r in zip(grads, torch.autograd.grad((ref * w).sum(), (h, R, b))):
+        torch.testing.assert_close(a, r, rtol=1e-12, atol=1e-12)
+    assert grads[0].is_contiguous()  # row-major state gradient: what the recurrence's backward reads fast
+    with pytest.raises(ValueError, match="h, R, b must have shapes"):
+        batched_linear(h, R[:, :, :-1], b)
+    with pytest.raises(ValueError, match="h, R, b must have shapes"):
+        class_major_linear(h[0], R, b)
+
+
+@pytest.mark.parametrize("ensemble", [False, True])
+def test_copy_loss_reads_class_major_logits_without_changing_values(ensemble):
+    g = torch.Generator().manual_seed(4)
+    K, B, T, C = 3, 5, 7, 9
+    memory = torch.randn(K, C, T, B, generator=g, dtype=F64)  # the copy readout's layout
+    logits = memory.permute(0, 3, 2, 1)  # (K, B, T, C) view, class axis not innermost
+    targets = torch.randint(0, C, (B, T), generator=g)
+    if not ensemble:
+        logits = logits[0]
+    assert logits.stride(-1) != 1
+    got = tasks.task_loss("copy", logits, targets)
+    want = tasks.task_loss("copy", logits.contiguous(), targets)  # the row-major path
+    assert got.shape == want.shape == ((K,) if ensemble else ())
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)

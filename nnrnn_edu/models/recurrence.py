@@ -342,10 +342,13 @@ class _EnsembleRecurrence(torch.autograd.Function):
         gx = gW = gV = gb = gh0 = None
         d = V.shape[2]
         gW = H.new_zeros(K, n, n) if need_W else None
-        gVt = H.new_zeros(K, d, n) if need_V else None
-        gb = H.new_zeros(K, n) if need_b else None
+        # input and bias gradients in one GEMM per step: [x_t, 1]^T G_t per model
+        gVb = H.new_zeros(K, d + 1, n) if (need_V or need_b) else None
         gx2 = (H.new_empty(T, B, d) if shared else H.new_empty(K, T, B, d)) if need_x else None
         xs = x2.view(T, B, d) if shared else x2.view(K, T, B, d)
+        if gVb is not None:
+            ones = x2.new_ones(*xs.shape[:-1], 1)
+            xs1 = torch.cat([xs, ones], -1)  # (T, B, d+1) or (K, T, B, d+1)
 
         def accumulate(t: int) -> None:
             # the step-t terms of the weight gradients, while G_t is hot in cache: per-model GEMMs on
@@ -353,11 +356,9 @@ class _EnsembleRecurrence(torch.autograd.Function):
             g = Gs[t]
             if need_W:
                 gW.baddbmm_(g.transpose(1, 2), Hs[t])
-            if need_V:  # x^T G per model: the fast GEMM shape
-                xt = xs[t].t().expand(K, -1, -1) if shared else xs[:, t].transpose(1, 2)
-                gVt.baddbmm_(xt, g)
-            if need_b:
-                gb.add_(g.sum(1))
+            if gVb is not None:  # x^T G per model: the fast GEMM shape
+                xt = xs1[t].t().expand(K, -1, -1) if shared else xs1[:, t].transpose(1, 2)
+                gVb.baddbmm_(xt, g)
             if need_x:
                 if shared:
                     torch.sum(torch.bmm(g, V), 0, out=gx2[t])
@@ -381,7 +382,9 @@ class _EnsembleRecurrence(torch.autograd.Function):
                 act_bwd(dh, Hs[t], Gs[t - 1])
                 accumulate(t - 1)
         if need_V:
-            gV = gVt.transpose(1, 2)
+            gV = gVb[:, :d].transpose(1, 2)
+        if need_b:
+            gb = gVb[:, d].clone()
         if need_x:
             gx = gx2.view(ctx.x_shape)
         if need_h0 and ctx.has_h0:
