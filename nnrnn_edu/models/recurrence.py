@@ -309,16 +309,16 @@ class _EnsembleRecurrence(torch.autograd.Function):
             H[0].zero_()
         else:
             H[0].copy_(h0)
-        proj = x.new_empty(T * B, n)
-        for k in range(K):  # input projection of model k: one GEMM, then into its slots of the buffer
-            torch.addmm(b[k], x2 if shared else x2[k], V[k].t(), out=proj)
-            H[1:, k].copy_(proj.view(T, B, n))
-        del proj
         act_ = _activation_(nonlinearity)
-        Wt = W.transpose(1, 2)
+        Wt, Vt, bias = W.transpose(1, 2), V.transpose(1, 2), b.unsqueeze(1)
+        xs = x.unbind(0) if shared else x.unbind(1)  # T blocks (B, d) or (K, B, d)
         Hs = H.unbind(0)  # contiguous (K, B, N) blocks
         for t in range(T):
+            # the input term is written step by step, right before the recurrent GEMM reads it from
+            # cache: a projection of all T steps first would stream the whole buffer through memory twice
             h = Hs[t + 1]
+            xt = xs[t].expand(K, -1, -1) if shared else xs[t]
+            torch.baddbmm(bias, xt, Vt, out=h)
             h.baddbmm_(Hs[t], Wt)
             act_(h)
         ctx.H, ctx.x2, ctx.W, ctx.V, ctx.shared = H, x2, W, V, shared
