@@ -4,7 +4,7 @@ A sweep over initialisers, scales, learning rates and seeds is many small,
 independent networks. One network at N = 25..100 leaves a CPU mostly idle
 (each step is a tiny GEMM plus framework overhead); K networks stacked into
 ``[K, N, N]`` weights run one ``baddbmm`` per step instead, and the per-model
-cost falls by 1.2-4.2x on two cores (README; more expected on a GPU). Model k of an
+cost falls by 1.2-4.5x on two cores (README; more expected on a GPU). Model k of an
 :class:`EnsembleRNN` is exactly the :class:`~nnrnn_edu.models.VanillaRNN`
 built with the same arguments and ``seed=seeds[k]`` (tested), and
 :func:`clip_grad_norm_per_model_` clips each model's gradient on its own, so
