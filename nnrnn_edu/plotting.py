@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib import ticker
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from . import connectivity as cx
@@ -128,12 +129,7 @@ def plot_memory_curves(
         # plain "%g" labels: mathtext tick labels cost ~0.1 s per redraw (widgets)
         ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
-    ax.set_xlabel("lag k (steps into the past)")
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    _label_axes(ax, "lag k (steps into the past)", ylabel, title)
     return fig
 
 
@@ -320,12 +316,7 @@ def plot_decoding_curves(
                 label=f"{KIND_LABELS.get(name, name)} (exact)")
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.set_ylim(max(-0.5, lowest - 0.05), 1.05)
-    ax.set_xlabel("lag k (steps into the past)")
-    ax.set_ylabel("decoding R²")
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    _label_axes(ax, "lag k (steps into the past)", "decoding R²", title)
     return fig
 
 
@@ -690,6 +681,16 @@ def plot_training_history(results: Sequence[Mapping], ax=None) -> Figure:
     return fig
 
 
+def _label_axes(ax: Axes, xlabel: str, ylabel: str, title: str | None) -> None:
+    """Axis labels, an optional title, the legend and a light grid: the curve plots' common finish."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+
+
 def _fresh(fig: Figure | None, figsize: tuple[float, float]) -> Figure:
     """``fig`` cleared for a redraw, or a new figure."""
     if fig is None:
@@ -927,12 +928,7 @@ def plot_weight_profile(
         ax.fill_between(p.lags[keep], p.mean[keep] - sem, p.mean[keep] + sem, color=line.get_color(), alpha=0.25)
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.axvline(0.0, color="0.6", lw=0.6)
-    ax.set_xlabel("order difference i − j (by peak time)")
-    ax.set_ylabel("mean W_ij")
-    if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    _label_axes(ax, "order difference i − j (by peak time)", "mean W_ij", title)
     return fig
 
 
