@@ -54,13 +54,9 @@ class _ClassMajorLinear(torch.autograd.Function):
 
 
 def _check(h: torch.Tensor, R: torch.Tensor, b: torch.Tensor) -> None:
-    if h.dim() != 3 or R.dim() != 3 or b.dim() != 2:
-        raise ValueError(
-            f"h, R, b must have shapes (K, M, N), (K, out, N), (K, out); got {tuple(h.shape)}, "
-            f"{tuple(R.shape)}, {tuple(b.shape)}"
-        )
-    K, _, n = h.shape
-    if R.shape[0] != K or R.shape[2] != n or b.shape != R.shape[:2]:
+    ok = h.dim() == 3 and R.dim() == 3 and b.dim() == 2
+    ok = ok and R.shape[0] == h.shape[0] and R.shape[2] == h.shape[2] and b.shape == R.shape[:2]
+    if not ok:
         raise ValueError(
             f"h, R, b must have shapes (K, M, N), (K, out, N), (K, out); got {tuple(h.shape)}, "
             f"{tuple(R.shape)}, {tuple(b.shape)}"
