@@ -1,0 +1,420 @@
+"""Chapter 4 (WIP move from analysis.py)."""
+
+PAPER_TABLE2 = {
+    "addition": {"identity": (2.33, 1.02), "orthogonal": (2.74, 0.07)},
+    "psmnist": {"identity": (1.01, 0.12), "orthogonal": (2.72, 0.08)},
+}
+"""Paper Table 2: unnormalised Henrici index ``d(W)``, mean and s.e.m. over the
+successfully trained networks (addition with T = 750, psMNIST), per initialiser."""
+
+# --------------------------------------------------------------------------- trained networks (chapter 4)
+
+CHAPTER4_TASKS: tuple[str, ...] = ("addition", "psmnist")
+"""Tasks of the paper's Table 2 and Figure 5."""
+
+CHAPTER4_INITS: tuple[str, ...] = ("identity", "orthogonal")
+"""Initialisers of the paper's Table 2 and Figure 5 (the normal ones, lambda = 1)."""
+
+CHAPTER4_LEARNING_RATES: dict[str, tuple[float, ...]] = {"addition": (3e-4, 2e-4), "psmnist": (1e-3, 5e-4)}
+"""Learning rates of chapter 4's CPU runs, per task (measured: with these most runs succeed;
+orthogonal networks on addition mostly fail at 1e-3 within the budget)."""
+
+CHAPTER4_SEEDS: dict[bool, tuple[int, ...]] = {True: (1, 2, 3), False: (1, 2, 3, 4)}
+"""Seeds of chapter 4's CPU runs: quick mode (True) and the book's CPU build (False)."""
+
+CHAPTER4_UPDATES: dict[bool, dict[str, int]] = {
+    True: {"addition": 1200, "psmnist": 1600},
+    False: {"addition": 2400, "psmnist": 3200},
+}
+"""Updates per run of chapter 4's CPU runs, per mode (quick: True) and task."""
+
+
+def chapter4_grid(
+    task: str,
+    quick: bool | None = None,
+    inits: Iterable[str] = CHAPTER4_INITS,
+) -> Any:
+    """The small CPU training grid that chapter 4 analyses when there are no full-scale results.
+
+    The quick presets of :func:`nnrnn_edu.sweep.grid` (addition with T = 60,
+    psDigits for psMNIST), lambda = 1, learning rates :data:`CHAPTER4_LEARNING_RATES`,
+    seeds :data:`CHAPTER4_SEEDS` and budgets :data:`CHAPTER4_UPDATES`: long
+    enough that most runs succeed (chapter 3's 400 updates are not). Quick mode:
+    2 x 2 x 3 = 12 runs per task (about 45 s for both tasks on two CPU cores);
+    otherwise 16 runs per task of twice the length (about 2 minutes). Neither is
+    the paper's experiment.
+
+    Parameters
+    ----------
+    task : {"addition", "psmnist"}
+        Any task of :data:`nnrnn_edu.tasks.TASKS` is accepted; copy has no settings
+        of its own here and uses addition's.
+    quick : bool or None
+        None follows :func:`nnrnn_edu.config.quick_mode`.
+    inits : iterable of str
+        Initialisers, each at scale 1.0.
+
+    Returns
+    -------
+    nnrnn_edu.sweep.SweepGrid
+
+    See chapter 4.
+    """
+    from . import config as _config
+    from . import sweep as _sweep
+    from . import tasks as _tasks
+
+    if task not in _tasks.TASKS:
+        raise ValueError(f"task must be one of {_tasks.TASKS}, got {task!r}")
+    if quick is None:
+        quick = _config.quick_mode()
+    quick = bool(quick)
+    inits = _inits(inits)
+    updates = CHAPTER4_UPDATES[quick].get(task, CHAPTER4_UPDATES[quick]["addition"])
+    return _sweep.grid(
+        task, quick=True, inits=list(inits), scales={i: (1.0,) for i in inits},
+        lrs=CHAPTER4_LEARNING_RATES.get(task, CHAPTER4_LEARNING_RATES["addition"]), seeds=CHAPTER4_SEEDS[quick],
+        max_updates=updates, eval_every=updates // 4,
+    )
+
+
+def _inits(inits: Any) -> tuple[str, ...]:
+    from .connectivity import KINDS
+
+    if isinstance(inits, str):
+        inits = (inits,)
+    try:
+        out = tuple(inits)
+    except TypeError:
+        raise ValueError(f"inits must be a sequence of initialisers from {KINDS}, got {inits!r}") from None
+    if not out or any(i not in KINDS for i in out):
+        raise ValueError(f"inits must be a non-empty sequence of initialisers from {KINDS}, got {inits!r}")
+    return out
+
+
+def _tasks_arg(tasks: Any) -> tuple[str, ...]:
+    from . import tasks as _tasks
+
+    if isinstance(tasks, str):
+        tasks = (tasks,)
+    try:
+        out = tuple(tasks)
+    except TypeError:
+        raise ValueError(f"tasks must be a sequence of tasks from {_tasks.TASKS}, got {tasks!r}") from None
+    if not out or any(t not in _tasks.TASKS for t in out):
+        raise ValueError(f"tasks must be a non-empty sequence of tasks from {_tasks.TASKS}, got {tasks!r}")
+    return out
+
+
+def trained_runs(
+    tasks: Iterable[str] = CHAPTER4_TASKS,
+    inits: Iterable[str] = CHAPTER4_INITS,
+    results_dir: str | None = None,
+    quick: bool | None = None,
+    progress: bool = True,
+) -> tuple[list[dict], str]:
+    """Trained networks for chapter 4, from the best source available, and where they come from.
+
+    For each task: if ``results_dir`` holds full-scale results
+    (:func:`nnrnn_edu.sweep.is_full_scale`) of these initialisers with at least
+    one successful run, all of them with stored weights are used (every scale and
+    learning rate, as in the paper's Table 2). Otherwise :func:`chapter4_grid` is
+    trained now with :func:`nnrnn_edu.sweep.run_sweep` into
+    ``results_dir/quick/<quick|cpu>/chapter4/<task>``; finished runs there are
+    reused, so running the chapter again costs nothing.
+
+    Parameters
+    ----------
+    tasks : iterable of str
+        Tasks, default :data:`CHAPTER4_TASKS`.
+    inits : iterable of str
+        Initialisers, default :data:`CHAPTER4_INITS`.
+    results_dir : str or None
+        None: :func:`nnrnn_edu.config.results_dir`.
+    quick : bool or None
+        Size of the CPU grid; None follows :func:`nnrnn_edu.config.quick_mode`.
+    progress : bool
+        tqdm progress bars while training.
+
+    Returns
+    -------
+    runs : list of dict
+        Final result records (:func:`nnrnn_edu.sweep.load_results` format, with
+        ``path``), diverged runs included (they have no weights and are left out
+        by the analyses). Load a network with
+        :func:`nnrnn_edu.train.load_model`.
+    source : str
+        One clause per task, e.g. ``"addition: small CPU run (quick preset: T = 60,
+        1200 updates, 12 runs), not the paper's experiment"``.
+
+    See chapter 4.
+    """
+    import os
+
+    from . import config as _config
+    from . import sweep as _sweep
+
+    tasks = _tasks_arg(tasks)
+    inits = _inits(inits)
+    if quick is None:
+        quick = _config.quick_mode()
+    rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
+    found = _sweep.load_results(rd) if os.path.isdir(rd) else []
+    runs: list[dict] = []
+    parts = []
+    for task in tasks:
+        full = [
+            r for r in found
+            if r["config"]["task"] == task and r["config"]["init"] in inits and r["status"] != "running"
+            and _sweep.is_full_scale(r)
+        ]
+        if any(r.get("success") and r.get("weights_file") for r in full):
+            devices = sorted({str(r.get("provenance", {}).get("device")) for r in full})
+            commits = sorted({str(r.get("provenance", {}).get("git_commit"))[:7] for r in full})
+            parts.append(f"{task}: full-scale results ({len(full)} runs on {', '.join(devices)}, "
+                         f"commit {', '.join(commits)})")
+            runs += full
+            continue
+        g = chapter4_grid(task, quick, inits)
+        out = os.path.join(rd, "quick", "quick" if quick else "cpu", "chapter4", task)
+        _sweep.run_sweep(g, out, progress=progress)
+        names = {c.run_name() for c in g.configs()}
+        runs += [r for r in _sweep.load_results(out) if r["name"] in names and r["status"] != "running"]
+        b = g.base
+        data = "psDigits, T = 64" if task == "psmnist" else f"T = {b.seq_len}"
+        parts.append(
+            f"{task}: small CPU run ({'quick preset' if quick else 'chapter preset'}: {data}, "
+            f"N = {_hidden_size(task, b.hidden_size)}, {b.max_updates} updates, {len(g)} runs), "
+            "not the paper's experiment"
+        )
+    return runs, "; ".join(parts)
+
+
+def _hidden_size(task: str, hidden_size: int | None) -> int:
+    if hidden_size is not None:
+        return int(hidden_size)
+    return 25 if task == "psmnist" else 100
+
+
+class RunGroup(NamedTuple):
+    """The runs of one task and initialiser that an analysis uses, and why those.
+
+    Attributes
+    ----------
+    runs : list of dict
+        The selected result records (all have trained weights).
+    n_runs : int
+        Final runs of this task and initialiser (diverged ones included).
+    n_success : int
+        Of those, the successful ones (final validation loss below half the baseline).
+    successful_only : bool
+        True when ``runs`` are the successful runs; False when none succeeded and
+        ``runs`` are all runs with weights (the fallback).
+    label : str
+        E.g. ``"5 of 6 runs successful"`` or ``"0 of 6 runs successful: all 6 shown"``.
+
+    See chapter 4.
+    """
+
+    runs: list
+    n_runs: int
+    n_success: int
+    successful_only: bool
+    label: str
+
+
+def select_runs(runs: Iterable[dict], fallback: bool = True) -> dict[str, dict[str, RunGroup]]:
+    """Group runs by task and initialiser and keep the successful ones (the paper's selection).
+
+    Parameters
+    ----------
+    runs : iterable of dict
+        Result records, e.g. from :func:`trained_runs`. Runs still ``"running"``
+        are ignored.
+    fallback : bool
+        When no run of a group succeeded, keep all its runs with trained weights
+        (labelled so) instead of none.
+
+    Returns
+    -------
+    dict
+        ``{task: {init: RunGroup}}``; groups with no usable run are left out.
+
+    See chapter 4.
+    """
+    if isinstance(runs, (str, bytes, dict)):
+        raise ValueError("runs must be an iterable of result records (dicts)")
+    groups: dict[str, dict[str, list[dict]]] = {}
+    for r in runs:
+        if not isinstance(r, dict) or "config" not in r or "status" not in r:
+            raise ValueError(f"runs must hold result records with 'config' and 'status', got {type(r).__name__}")
+        if r["status"] == "running":
+            continue
+        groups.setdefault(r["config"]["task"], {}).setdefault(r["config"]["init"], []).append(r)
+    out: dict[str, dict[str, RunGroup]] = {}
+    for task, by_init in groups.items():
+        for init, rs in by_init.items():
+            rs = sorted(rs, key=lambda r: r["name"])
+            ok = [r for r in rs if r.get("success") and r.get("weights_file")]
+            n_success = sum(bool(r.get("success")) for r in rs)
+            if ok:
+                grp = RunGroup(ok, len(rs), n_success, True, f"{n_success} of {len(rs)} runs successful")
+            elif fallback:
+                usable = [r for r in rs if r.get("weights_file")]
+                if not usable:
+                    continue
+                grp = RunGroup(usable, len(rs), n_success, False,
+                               f"0 of {len(rs)} runs successful: all {len(usable)} trained runs shown")
+            else:
+                continue
+            out.setdefault(task, {})[init] = grp
+    return out
+
+
+def _mean_sem(x: np.ndarray) -> tuple[float, float]:
+    x = np.asarray(x, dtype=np.float64)
+    return float(x.mean()), (float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan"))
+
+
+def henrici_table(
+    runs: Iterable[dict] | dict[str, dict[str, RunGroup]],
+    normalized: bool = False,
+    fallback: bool = True,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Paper Table 2 from trained runs: Henrici index before and after training, per task and initialiser.
+
+    Parameters
+    ----------
+    runs : iterable of dict, or the output of :func:`select_runs`
+        Result records with stored weights (:func:`trained_runs`); only successful
+        runs count, as in the paper (see :func:`select_runs` for the fallback).
+    normalized : bool
+        ``d(W) / ||W||_F`` instead of the paper's unnormalised ``d(W)``.
+    fallback : bool
+        Passed to :func:`select_runs`.
+
+    Returns
+    -------
+    dict
+        ``{task: {init: row}}``; each row has ``before`` and ``after`` (ndarray,
+        shape (K,): ``d(W)`` of each selected network as initialised and as
+        trained), ``before_mean_sem`` and ``after_mean_sem`` ((mean, s.e.m.);
+        s.e.m. is NaN for K = 1), ``paper`` ((mean, s.e.m.) of :data:`PAPER_TABLE2`
+        or None), ``n`` (K), and ``group`` (the :class:`RunGroup`).
+
+    See chapter 4.
+    """
+    from . import train as _train
+
+    groups = runs if _is_selection(runs) else select_runs(runs, fallback)  # type: ignore[arg-type]
+    table: dict[str, dict[str, dict[str, Any]]] = {}
+    for task, by_init in groups.items():
+        for init, grp in by_init.items():
+            before = henrici_indices(
+                [_train.load_model(r, "initial").recurrent_weight for r in grp.runs], normalized=normalized)
+            after = henrici_indices(
+                [_train.load_model(r, "final").recurrent_weight for r in grp.runs], normalized=normalized)
+            table.setdefault(task, {})[init] = {
+                "before": before, "after": after,
+                "before_mean_sem": _mean_sem(before), "after_mean_sem": _mean_sem(after),
+                "paper": PAPER_TABLE2.get(task, {}).get(init), "n": len(grp.runs), "group": grp,
+            }
+    return table
+
+
+def _is_selection(x: Any) -> bool:
+    return isinstance(x, dict) and all(
+        isinstance(v, dict) and all(isinstance(g, RunGroup) for g in v.values()) for v in x.values()
+    )
+
+
+def _pm(ms: tuple[float, float] | None) -> str:
+    if ms is None:
+        return "-"
+    m, s = ms
+    return f"{m:.2f} ± {s:.2f}" if np.isfinite(s) else f"{m:.2f}"
+
+
+def henrici_table_text(table: dict[str, dict[str, dict[str, Any]]]) -> str:
+    """Plain-text Table 2: ours before and after training next to the paper's, one line per task and init.
+
+    Parameters
+    ----------
+    table : dict
+        From :func:`henrici_table`.
+
+    Returns
+    -------
+    str
+        Columns: task, initialiser, runs used, d(W) at initialisation, after
+        training (mean ± s.e.m.), paper (mean ± s.e.m.).
+
+    See chapter 4.
+    """
+    if not isinstance(table, dict) or not table:
+        raise ValueError("table must be a non-empty result of henrici_table")
+    head = f"{'task':<9} {'init':<11} {'networks':<26} {'d(W) initial':>14} {'d(W) trained':>14} {'paper (trained)':>16}"
+    lines = [head, "-" * len(head)]
+    for task, by_init in table.items():
+        for init, row in by_init.items():
+            lines.append(
+                f"{task:<9} {init:<11} {row['group'].label:<26.26} {_pm(row['before_mean_sem']):>14} "
+                f"{_pm(row['after_mean_sem']):>14} {_pm(row['paper']):>16}"
+            )
+    return "\n".join(lines)
+
+
+def weight_profiles(
+    runs: Iterable[dict] | dict[str, dict[str, RunGroup]],
+    n_steps: int = PULSE_STEPS,
+    seed: int = 0,
+    input_channel: int | None = None,
+    fallback: bool = True,
+    **order_kw: Any,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Paper Figure 5 from trained runs: mean weight profiles before and after training.
+
+    Each selected network is rebuilt as initialised and as trained
+    (:func:`nnrnn_edu.train.load_model`) and reduced to :func:`mean_weight_profile`
+    (pulse on ``input_channel``; for addition the signal channel by default, see
+    :func:`networks_from_rnn`).
+
+    Parameters
+    ----------
+    runs : iterable of dict, or the output of :func:`select_runs`
+        Result records with stored weights; successful runs only, as in the paper.
+    n_steps : int
+        Steps after the pulse (paper: 100).
+    seed : int
+        Seed of the tie-breaking jitter (the same for every group).
+    input_channel : int or None
+        See :func:`networks_from_rnn`.
+    fallback : bool
+        Passed to :func:`select_runs`.
+    **order_kw :
+        ``jitter``, ``use_abs``, ``subtract_baseline`` of :func:`peak_time_order`.
+
+    Returns
+    -------
+    dict
+        ``{task: {init: {"initial": WeightProfile, "final": WeightProfile, "group": RunGroup}}}``;
+        each profile has ``lags``, ``mean`` and ``sem`` of shape (2N - 1,).
+
+    See chapter 4.
+    """
+    from . import train as _train
+
+    n_steps = positive_int(n_steps, "n_steps")
+    groups = runs if _is_selection(runs) else select_runs(runs, fallback)  # type: ignore[arg-type]
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for task, by_init in groups.items():
+        for init, grp in by_init.items():
+            prof = {
+                which: mean_weight_profile(
+                    [_train.load_model(r, which) for r in grp.runs], n_steps=n_steps, seed=seed,
+                    input_channel=input_channel, **order_kw,
+                )
+                for which in ("initial", "final")
+            }
+            out.setdefault(task, {})[init] = {**prof, "group": grp}
+    return out
