@@ -29,7 +29,10 @@ INPUT_GAIN = 0.9
 """The paper's input scale: ``0.9 I`` for chains, ``N(0, (0.9/sqrt N)^2)`` entries otherwise."""
 
 FBCHAIN_FORWARD = 0.99
-"""Forward weight of the paper's chain-with-feedback *initialiser* (section 2.3.1)."""
+"""Forward gain alpha of the paper's chain-with-feedback *initialiser* (section 2.3.1)."""
+
+FBCHAIN_FEEDBACK = 0.04
+"""Default feedback beta of the chain with feedback (the paper's Table 2 setting; its search grid is 0.01-0.07)."""
 
 
 # --------------------------------------------------------------------------- matrices
@@ -60,7 +63,7 @@ def chain(n: int, alpha: float = 1.0) -> np.ndarray:
     return W
 
 
-def chain_with_feedback(n: int, alpha: float = FBCHAIN_FORWARD, beta: float = 0.04) -> np.ndarray:
+def chain_with_feedback(n: int, alpha: float = FBCHAIN_FORWARD, beta: float = FBCHAIN_FEEDBACK) -> np.ndarray:
     """Chain with feedback ``W[i, i-1] = alpha``, ``W[i, i+1] = beta``.
 
     Paper: ``W_ij = alpha delta_{j,i-1} + beta delta_{j,i+1}``; as an initialiser
@@ -70,8 +73,10 @@ def chain_with_feedback(n: int, alpha: float = FBCHAIN_FORWARD, beta: float = 0.
     ----------
     n : int
         Number of units N >= 1.
-    alpha, beta : float
-        Forward and feedback weights.
+    alpha : float
+        Forward gain (default :data:`FBCHAIN_FORWARD`).
+    beta : float
+        Feedback weight (default :data:`FBCHAIN_FEEDBACK`).
 
     Returns
     -------
@@ -159,9 +164,12 @@ def recurrent_matrix(
     n : int
         Number of units.
     scale : float or None
-        The kind's single hyper-parameter: lambda (identity, orthogonal), alpha
-        (chain) or beta (fbchain, forward weight fixed at 0.99). ``None`` gives 1.0
-        for lambda/alpha and 0.04 for beta.
+        The kind's single hyper-parameter, as in the paper's search grid: the scale
+        lambda of ``"identity"`` and ``"orthogonal"``, the forward gain alpha of
+        ``"chain"``, the feedback beta of ``"fbchain"`` (whose forward gain alpha is
+        fixed at :data:`FBCHAIN_FORWARD`). ``None`` gives 1.0 for lambda and alpha,
+        :data:`FBCHAIN_FEEDBACK` for beta. (:func:`memory_network` takes alpha, beta
+        and lambda by name instead.)
     seed : int, Generator or None
         Only used by ``"orthogonal"``.
 
@@ -175,7 +183,7 @@ def recurrent_matrix(
     if kind == "chain":
         return chain(n, 1.0 if scale is None else scale)
     if kind == "fbchain":
-        return chain_with_feedback(n, FBCHAIN_FORWARD, 0.04 if scale is None else scale)
+        return chain_with_feedback(n, FBCHAIN_FORWARD, FBCHAIN_FEEDBACK if scale is None else scale)
     if kind == "identity":
         return scaled_identity(n, 1.0 if scale is None else scale)
     return random_orthogonal(n, 1.0 if scale is None else scale, seed=seed)
@@ -247,7 +255,7 @@ def memory_network(
     n: int,
     *,
     alpha: float = 1.0,
-    beta: float = 0.04,
+    beta: float = FBCHAIN_FEEDBACK,
     lam: float = 1.0,
     seed: int | np.random.Generator | None = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -255,8 +263,24 @@ def memory_network(
 
     Chains get the source-neuron input ``v = e_1`` (Ganguli et al. 2008);
     normal networks get a random unit vector (for normal W every unit vector gives
-    the same total memory). Unlike :func:`recurrent_matrix`, ``alpha`` is also the
-    forward weight of ``"fbchain"``, so the chapter-1 explorer can move it.
+    the same total memory). Every parameter is named, with one meaning for every
+    kind: ``alpha`` is the forward gain of both chains, ``beta`` the feedback of
+    ``"fbchain"``, ``lam`` the scale of the normal networks; the others are ignored.
+
+    Parameters
+    ----------
+    kind : {"identity", "orthogonal", "chain", "fbchain"}
+    n : int
+        Number of units N >= 1.
+    alpha : float
+        Forward gain of ``"chain"`` and ``"fbchain"`` (1.0 by default here, for both;
+        the paper's fbchain initialiser uses :data:`FBCHAIN_FORWARD`).
+    beta : float
+        Feedback of ``"fbchain"``.
+    lam : float
+        Scale of ``"identity"`` and ``"orthogonal"``.
+    seed : int, Generator or None
+        Seed of the random orthogonal matrix and of the normal networks' input vector.
 
     Returns
     -------
@@ -331,6 +355,7 @@ def _tridiagonal_eigenvalues(diag: np.ndarray, sub: np.ndarray, sup: np.ndarray)
 
 
 def _is_triangular(W: np.ndarray) -> bool:
+    """Whether W is upper or lower triangular (its eigenvalues are its diagonal)."""
     return bool(np.array_equal(np.tril(W), W) or np.array_equal(np.triu(W), W))
 
 
@@ -482,6 +507,7 @@ def henrici_index(W: np.ndarray, normalized: bool = False) -> float:
 
 
 __all__ = [
+    "FBCHAIN_FEEDBACK",
     "FBCHAIN_FORWARD",
     "INPUT_GAIN",
     "KINDS",

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.linalg
 
 from ._validate import input_vector, optional_horizon, positive_int, square_matrix
-from .connectivity import spectral_radius
+from .connectivity import _is_triangular, spectral_radius
 
 _MAX_DOUBLINGS = 64
 _TAIL_NORM = 1e-4  # stop when the next doubling term, <= ||P||^4 ||S|| = 1e-16 ||S||, is below rounding
@@ -38,10 +38,6 @@ class IllConditionedError(ValueError):
     with forward gain 1.2 and feedback 0.1 at N = 100. A pure chain never raises it
     (its C is diagonal).
     """
-
-
-def _is_triangular(W: np.ndarray) -> bool:
-    return bool(np.array_equal(np.tril(W), W) or np.array_equal(np.triu(W), W))
 
 
 def _is_tridiagonal(W: np.ndarray) -> bool:

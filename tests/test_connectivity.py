@@ -64,6 +64,18 @@ def test_recurrent_matrix_by_kind():
     assert np.array_equal(cx.recurrent_matrix("orthogonal", 5, 1.0, seed=1), cx.random_orthogonal(5, 1.0, seed=1))
 
 
+def test_fbchain_defaults_are_the_paper_initialiser():
+    # alpha is the forward gain and beta the feedback everywhere; the defaults are the named constants
+    assert (cx.FBCHAIN_FORWARD, cx.FBCHAIN_FEEDBACK) == (0.99, 0.04)
+    paper = cx.chain_with_feedback(6, 0.99, 0.04)
+    assert np.array_equal(cx.chain_with_feedback(6), paper)
+    assert np.array_equal(cx.recurrent_matrix("fbchain", 6), paper)
+    W, _ = cx.memory_network("fbchain", 6, alpha=0.99)
+    assert np.array_equal(W, paper)
+    W, _ = cx.memory_network("fbchain", 6, alpha=1.5, beta=0.2)
+    assert np.all(np.diag(W, -1) == 1.5) and np.all(np.diag(W, 1) == 0.2)
+
+
 def test_memory_network_unit_inputs():
     for kind in cx.KINDS:
         W, v = cx.memory_network(kind, 20)
@@ -146,3 +158,14 @@ def test_tridiagonal_with_negative_products_falls_back_to_schur():
 def test_bad_input_raises_value_error_naming_argument(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+@pytest.mark.parametrize("module", ["connectivity", "memory", "decoding", "analysis", "nonlinearities"])
+def test_numerical_modules_import_neither_torch_nor_matplotlib(module):
+    import subprocess
+    import sys
+
+    code = (f"import sys, nnrnn_edu.{module}; "
+            "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
