@@ -1,4 +1,28 @@
-"""Chapter 4 (WIP move from analysis.py)."""
+"""Chapter 4, what training does to the network: its CPU runs, Table 2 and Figure 5 from trained runs.
+
+:func:`trained_runs` gets trained networks (full-scale results, else the small
+CPU grid :func:`chapter4_grid` trained now; :mod:`nnrnn_edu.chapters.results`);
+:func:`select_runs` keeps the successful ones, as the paper does;
+:func:`henrici_table` and :func:`weight_profiles` reduce them to the paper's
+Table 2 and Figure 5 with the numerics of :mod:`nnrnn_edu.analysis`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .. import config as _config
+from .. import tasks as _tasks
+from .._validate import positive_int
+from ..analysis import PULSE_STEPS, henrici_indices, mean_weight_profile
+from ..connectivity import KINDS
+from ..training.records import load_model
+from ..training.sweep import SweepGrid, grid
+from .results import Sources, found_results, results_or_train
 
 PAPER_TABLE2 = {
     "addition": {"identity": (2.33, 1.02), "orthogonal": (2.74, 0.07)},
@@ -6,8 +30,6 @@ PAPER_TABLE2 = {
 }
 """Paper Table 2: unnormalised Henrici index ``d(W)``, mean and s.e.m. over the
 successfully trained networks (addition with T = 750, psMNIST), per initialiser."""
-
-# --------------------------------------------------------------------------- trained networks (chapter 4)
 
 CHAPTER4_TASKS: tuple[str, ...] = ("addition", "psmnist")
 """Tasks of the paper's Table 2 and Figure 5."""
@@ -33,10 +55,10 @@ def chapter4_grid(
     task: str,
     quick: bool | None = None,
     inits: Iterable[str] = CHAPTER4_INITS,
-) -> Any:
+) -> SweepGrid:
     """The small CPU training grid that chapter 4 analyses when there are no full-scale results.
 
-    The quick presets of :func:`nnrnn_edu.sweep.grid` (addition with T = 60,
+    The quick presets of :func:`nnrnn_edu.training.sweep.grid` (addition with T = 60,
     psDigits for psMNIST), lambda = 1, learning rates :data:`CHAPTER4_LEARNING_RATES`,
     seeds :data:`CHAPTER4_SEEDS` and budgets :data:`CHAPTER4_UPDATES`: long
     enough that most runs succeed (chapter 3's 400 updates are not). Quick mode:
@@ -56,14 +78,9 @@ def chapter4_grid(
 
     Returns
     -------
-    nnrnn_edu.sweep.SweepGrid
+    nnrnn_edu.training.sweep.SweepGrid
 
-    See chapter 4.
     """
-    from . import config as _config
-    from . import sweep as _sweep
-    from . import tasks as _tasks
-
     if task not in _tasks.TASKS:
         raise ValueError(f"task must be one of {_tasks.TASKS}, got {task!r}")
     if quick is None:
@@ -71,7 +88,7 @@ def chapter4_grid(
     quick = bool(quick)
     inits = _inits(inits)
     updates = CHAPTER4_UPDATES[quick].get(task, CHAPTER4_UPDATES[quick]["addition"])
-    return _sweep.grid(
+    return grid(
         task, quick=True, inits=list(inits), scales={i: (1.0,) for i in inits},
         lrs=CHAPTER4_LEARNING_RATES.get(task, CHAPTER4_LEARNING_RATES["addition"]), seeds=CHAPTER4_SEEDS[quick],
         max_updates=updates, eval_every=updates // 4,
@@ -79,8 +96,6 @@ def chapter4_grid(
 
 
 def _inits(inits: Any) -> tuple[str, ...]:
-    from .connectivity import KINDS
-
     if isinstance(inits, str):
         inits = (inits,)
     try:
@@ -93,8 +108,6 @@ def _inits(inits: Any) -> tuple[str, ...]:
 
 
 def _tasks_arg(tasks: Any) -> tuple[str, ...]:
-    from . import tasks as _tasks
-
     if isinstance(tasks, str):
         tasks = (tasks,)
     try:
@@ -112,14 +125,14 @@ def trained_runs(
     results_dir: str | None = None,
     quick: bool | None = None,
     progress: bool = True,
-) -> tuple[list[dict], str]:
+) -> tuple[list[dict], Sources]:
     """Trained networks for chapter 4, from the best source available, and where they come from.
 
     For each task: if ``results_dir`` holds full-scale results
-    (:func:`nnrnn_edu.sweep.is_full_scale`) of these initialisers with at least
+    (:func:`nnrnn_edu.training.summary.is_full_scale`) of these initialisers with at least
     one successful run, all of them with stored weights are used (every scale and
     learning rate, as in the paper's Table 2). Otherwise :func:`chapter4_grid` is
-    trained now with :func:`nnrnn_edu.sweep.run_sweep` into
+    trained now with :func:`nnrnn_edu.training.sweep.run_sweep` into
     ``results_dir/quick/<quick|cpu>/chapter4/<task>``; finished runs there are
     reused, so running the chapter again costs nothing.
 
@@ -139,61 +152,34 @@ def trained_runs(
     Returns
     -------
     runs : list of dict
-        Final result records (:func:`nnrnn_edu.sweep.load_results` format, with
+        Final result records (:func:`nnrnn_edu.training.summary.load_results` format, with
         ``path``), diverged runs included (they have no weights and are left out
         by the analyses). Load a network with
-        :func:`nnrnn_edu.train.load_model`.
-    source : str
-        One clause per task, e.g. ``"addition: small CPU run (quick preset: T = 60,
-        1200 updates, 12 runs), not the paper's experiment"``.
+        :func:`nnrnn_edu.training.records.load_model`.
+    sources : Sources
+        One :class:`~nnrnn_edu.chapters.results.Source` per task; ``str(sources)`` is the caption,
+        e.g. ``"addition: small CPU run (quick preset: T = 60, N = 100, 1200 updates, 12 runs), not
+        the paper's experiment; ..."``.
 
-    See chapter 4.
     """
-    import os
-
-    from . import config as _config
-    from . import sweep as _sweep
-
     tasks = _tasks_arg(tasks)
     inits = _inits(inits)
     if quick is None:
         quick = _config.quick_mode()
     rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
-    found = _sweep.load_results(rd) if os.path.isdir(rd) else []
+    found = found_results(rd)
     runs: list[dict] = []
-    parts = []
+    sources = []
     for task in tasks:
-        full = [
-            r for r in found
-            if r["config"]["task"] == task and r["config"]["init"] in inits and r["status"] != "running"
-            and _sweep.is_full_scale(r)
-        ]
-        if any(r.get("success") and r.get("weights_file") for r in full):
-            devices = sorted({str(r.get("provenance", {}).get("device")) for r in full})
-            commits = sorted({str(r.get("provenance", {}).get("git_commit"))[:7] for r in full})
-            parts.append(f"{task}: full-scale results ({len(full)} runs on {', '.join(devices)}, "
-                         f"commit {', '.join(commits)})")
-            runs += full
-            continue
-        g = chapter4_grid(task, quick, inits)
-        out = os.path.join(rd, "quick", "quick" if quick else "cpu", "chapter4", task)
-        _sweep.run_sweep(g, out, progress=progress)
-        names = {c.run_name() for c in g.configs()}
-        runs += [r for r in _sweep.load_results(out) if r["name"] in names and r["status"] != "running"]
-        b = g.base
-        data = "psDigits, T = 64" if task == "psmnist" else f"T = {b.seq_len}"
-        parts.append(
-            f"{task}: small CPU run ({'quick preset' if quick else 'chapter preset'}: {data}, "
-            f"N = {_hidden_size(task, b.hidden_size)}, {b.max_updates} updates, {len(g)} runs), "
-            "not the paper's experiment"
+        got, source = results_or_train(
+            task, [r for r in found if r["config"]["task"] == task and r["config"]["init"] in inits],
+            lambda full: any(r.get("success") and r.get("weights_file") for r in full),
+            lambda: chapter4_grid(task, quick, inits),
+            os.path.join(rd, "quick", "quick" if quick else "cpu", "chapter4", task), quick, progress,
         )
-    return runs, "; ".join(parts)
-
-
-def _hidden_size(task: str, hidden_size: int | None) -> int:
-    if hidden_size is not None:
-        return int(hidden_size)
-    return 25 if task == "psmnist" else 100
+        runs += got
+        sources.append(source)
+    return runs, Sources(sources)
 
 
 class RunGroup(NamedTuple):
@@ -213,7 +199,6 @@ class RunGroup(NamedTuple):
     label : str
         E.g. ``"5 of 6 runs successful"`` or ``"0 of 6 runs successful: all 6 shown"``.
 
-    See chapter 4.
     """
 
     runs: list
@@ -240,7 +225,6 @@ def select_runs(runs: Iterable[dict], fallback: bool = True) -> dict[str, dict[s
     dict
         ``{task: {init: RunGroup}}``; groups with no usable run are left out.
 
-    See chapter 4.
     """
     if isinstance(runs, (str, bytes, dict)):
         raise ValueError("runs must be an iterable of result records (dicts)")
@@ -302,18 +286,15 @@ def henrici_table(
         s.e.m. is NaN for K = 1), ``paper`` ((mean, s.e.m.) of :data:`PAPER_TABLE2`
         or None), ``n`` (K), and ``group`` (the :class:`RunGroup`).
 
-    See chapter 4.
     """
-    from . import train as _train
-
     groups = runs if _is_selection(runs) else select_runs(runs, fallback)  # type: ignore[arg-type]
     table: dict[str, dict[str, dict[str, Any]]] = {}
     for task, by_init in groups.items():
         for init, grp in by_init.items():
             before = henrici_indices(
-                [_train.load_model(r, "initial").recurrent_weight for r in grp.runs], normalized=normalized)
+                [load_model(r, "initial").recurrent_matrix() for r in grp.runs], normalized=normalized)
             after = henrici_indices(
-                [_train.load_model(r, "final").recurrent_weight for r in grp.runs], normalized=normalized)
+                [load_model(r, "final").recurrent_matrix() for r in grp.runs], normalized=normalized)
             table.setdefault(task, {})[init] = {
                 "before": before, "after": after,
                 "before_mean_sem": _mean_sem(before), "after_mean_sem": _mean_sem(after),
@@ -349,7 +330,6 @@ def henrici_table_text(table: dict[str, dict[str, dict[str, Any]]]) -> str:
         Columns: task, initialiser, runs used, d(W) at initialisation, after
         training (mean ± s.e.m.), paper (mean ± s.e.m.).
 
-    See chapter 4.
     """
     if not isinstance(table, dict) or not table:
         raise ValueError("table must be a non-empty result of henrici_table")
@@ -375,7 +355,7 @@ def weight_profiles(
     """Paper Figure 5 from trained runs: mean weight profiles before and after training.
 
     Each selected network is rebuilt as initialised and as trained
-    (:func:`nnrnn_edu.train.load_model`) and reduced to :func:`mean_weight_profile`
+    (:func:`nnrnn_edu.training.records.load_model`) and reduced to :func:`mean_weight_profile`
     (pulse on ``input_channel``; for addition the signal channel by default, see
     :func:`networks_from_rnn`).
 
@@ -400,10 +380,7 @@ def weight_profiles(
         ``{task: {init: {"initial": WeightProfile, "final": WeightProfile, "group": RunGroup}}}``;
         each profile has ``lags``, ``mean`` and ``sem`` of shape (2N - 1,).
 
-    See chapter 4.
     """
-    from . import train as _train
-
     n_steps = positive_int(n_steps, "n_steps")
     groups = runs if _is_selection(runs) else select_runs(runs, fallback)  # type: ignore[arg-type]
     out: dict[str, dict[str, dict[str, Any]]] = {}
@@ -411,10 +388,17 @@ def weight_profiles(
         for init, grp in by_init.items():
             prof = {
                 which: mean_weight_profile(
-                    [_train.load_model(r, which) for r in grp.runs], n_steps=n_steps, seed=seed,
+                    [load_model(r, which) for r in grp.runs], n_steps=n_steps, seed=seed,
                     input_channel=input_channel, **order_kw,
                 )
                 for which in ("initial", "final")
             }
             out.setdefault(task, {})[init] = {**prof, "group": grp}
     return out
+
+
+__all__ = [
+    "CHAPTER4_INITS", "CHAPTER4_LEARNING_RATES", "CHAPTER4_SEEDS", "CHAPTER4_TASKS", "CHAPTER4_UPDATES",
+    "PAPER_TABLE2", "RunGroup", "chapter4_grid", "henrici_table", "henrici_table_text", "select_runs",
+    "trained_runs", "weight_profiles",
+]

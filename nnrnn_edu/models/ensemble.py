@@ -144,8 +144,7 @@ class EnsembleRNN(nn.Module):
     def output_size(self) -> int:
         return self.readout_weight.shape[1]
 
-    @property
-    def recurrent_weight(self) -> torch.Tensor:
+    def recurrent_matrix(self) -> torch.Tensor:
         """Stacked W, shape (K, N, N), column convention (the parameter itself)."""
         return self.weight_hh
 
@@ -227,43 +226,4 @@ class EnsembleRNN(nn.Module):
         )
 
 
-def clip_grad_norm_per_model_(
-    parameters: Sequence[torch.Tensor], max_norm: float, eps: float = 1e-6
-) -> torch.Tensor:
-    """Clip each model's global gradient norm separately (leading axis K of every parameter).
-
-    For model k the norm is ``sqrt(sum over its parameters of ||g||^2)`` and the
-    gradients are scaled by ``min(1, max_norm / (norm + eps))`` - the same rule
-    as ``torch.nn.utils.clip_grad_norm_`` applied to one model. No host
-    synchronisation (CUDA-graph safe).
-
-    Parameters
-    ----------
-    parameters : sequence of Tensor
-        Stacked parameters, each of shape (K, ...); those without ``.grad`` are skipped.
-    max_norm : float
-        Clip threshold (the paper: 10).
-    eps : float
-
-    Returns
-    -------
-    Tensor, shape (K,)
-        Per-model gradient norms before clipping.
-
-    See chapter 3.
-    """
-    grads = [p.grad for p in parameters if p.grad is not None]
-    if not grads:
-        raise ValueError("parameters have no gradients; call backward() first")
-    k = grads[0].shape[0]
-    if any(g.shape[0] != k for g in grads):
-        raise ValueError("parameters must all have the same leading (model) dimension K")
-    sq = torch.stack([g.reshape(k, -1).square().sum(1) for g in grads]).sum(0)
-    norms = sq.sqrt()
-    scale = (max_norm / (norms + eps)).clamp(max=1.0)
-    for g in grads:
-        g.mul_(scale.view((k,) + (1,) * (g.dim() - 1)))
-    return norms
-
-
-__all__ = ["EnsembleRNN", "clip_grad_norm_per_model_"]
+__all__ = ["EnsembleRNN"]

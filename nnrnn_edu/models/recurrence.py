@@ -35,14 +35,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-NONLINEARITIES = ("elu", "relu", "tanh")
-"""Hidden nonlinearities supported by every implementation."""
+from ..nonlinearities import TRAINABLE, check_nonlinearity
 
 
 def _check_nonlinearity(nonlinearity: object) -> str:
-    if nonlinearity not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
-    return str(nonlinearity)
+    """The canonical name of one of :data:`nnrnn_edu.nonlinearities.TRAINABLE`, or a ValueError."""
+    return check_nonlinearity(nonlinearity, TRAINABLE)
 
 
 def _activation(nonlinearity: str):
@@ -436,4 +434,4 @@ def ensemble_recurrence(
     )
 
 
-__all__ = ["NONLINEARITIES", "ensemble_recurrence", "naive_recurrence", "rnn_recurrence"]
+__all__ = ["ensemble_recurrence", "naive_recurrence", "rnn_recurrence"]

@@ -18,6 +18,7 @@ from torch import nn
 
 from .. import connectivity
 from .._validate import finite_float, positive_int, seed_or_generator
+from .base import RecurrentModel
 from .readout import class_major_linear
 from .recurrence import _check_nonlinearity, naive_recurrence, rnn_recurrence
 
@@ -84,7 +85,7 @@ def initial_weights(
     }
 
 
-class VanillaRNN(nn.Module):
+class VanillaRNN(RecurrentModel):
     """Elman RNN ``h_t = f(W h_{t-1} + V x_t + b)``, ``y = R h + c``.
 
     Parameters
@@ -162,8 +163,7 @@ class VanillaRNN(nn.Module):
     def output_size(self) -> int:
         return self.readout.out_features
 
-    @property
-    def recurrent_weight(self) -> torch.Tensor:
+    def recurrent_matrix(self) -> torch.Tensor:
         """W in the column convention ``h_t = f(W h_{t-1} + ...)``, shape (N, N) (the parameter itself)."""
         return self.weight_hh
 

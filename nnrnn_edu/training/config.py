@@ -1,0 +1,254 @@
+"""What defines one training run (:class:`TrainConfig`) and the paper's protocol per task (:func:`preset`).
+
+The defaults are the authors' (``eminorhan/nonnormal-init/train.py``): RMSprop
+with rho = 0.9 and eps = 1e-7 (Keras 2.2.4 defaults, not torch's), global
+gradient-norm clipping at 10, batch 16, validation once per "epoch" of 60 000
+sequences, early stop once the validation loss falls below 0.0025, at most 100
+epochs. :func:`preset` gives the full-scale and the quick (CI) versions; the
+chapters' own smaller grids live in :mod:`nnrnn_edu.chapters`. See chapter 3.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .. import config as _config
+from .. import tasks as _tasks
+from ..connectivity import KINDS
+from ..models.registry import DEFAULT_MODEL, ENGINES, MODELS, model_nonlinearities
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines one training run (saved in its result file).
+
+    Attributes
+    ----------
+    task : {"copy", "addition", "psmnist"}
+    model : str
+        Which recurrent model (:data:`nnrnn_edu.models.MODELS`): ``"vanilla"`` (the paper's RNN on the
+        hand-written BPTT engine, default), ``"torch-rnn"`` (``torch.nn.RNN``, tanh or relu) or ``"lstm"``
+        (``torch.nn.LSTM``). Result files written before this field existed are read as ``"vanilla"``.
+    seq_len : int or None
+        T for copy/addition (None: 500 / 750); ignored for psMNIST (T = 784, or 64 for psDigits).
+    hidden_size : int or None
+        N (None: the paper's, 100 / 100 / 25).
+    nonlinearity : str or None
+        None: the model's default (vanilla: the paper's elu / relu / elu; torch-rnn: tanh; lstm: its
+        fixed gates, and nothing else is accepted).
+    init : {"chain", "fbchain", "identity", "orthogonal"}
+    init_scale : float or None
+        alpha / beta / lambda (None: the kind's default).
+    lr : float
+        RMSprop learning rate.
+    rho, eps : float
+        RMSprop smoothing constant and epsilon (Keras: 0.9, 1e-7).
+    clip_norm : float or None
+        Global gradient-norm clip (None: off).
+    batch_size : int
+    epoch_size : int or None
+        Sequences per epoch (None: 60 000 for copy/addition, the training set for psMNIST).
+    max_epochs : float or None
+        Budget in epochs (the run stops at whichever budget is hit first).
+    max_updates : int or None
+        Budget in parameter updates.
+    eval_every : int or None
+        Updates between validations and checkpoints (None: once per epoch).
+    val_size : int
+        Fixed validation sequences for copy/addition (psMNIST uses the test split).
+    eval_batch_size : int
+    early_stop_loss : float or None
+        Stop once the validation loss is below this (None: never).
+    seed : int
+        Seeds the initial weights and the training data stream.
+    val_seed : int
+        Seed of the validation set.
+    permutation_seed : int
+        Seed of the psMNIST pixel permutation.
+    data_source : {"auto", "mnist", "digits"}
+        psMNIST source (see :func:`nnrnn_edu.data.psmnist`).
+    device : str
+        ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
+    engine : {"fast", "naive"}
+    check_every : int
+        Updates between divergence checks (each is a host synchronisation).
+    threads : int or None
+        torch CPU threads for the run (restored afterwards); None leaves torch's
+        setting. At batch 16 one thread is as fast as two, and far faster when
+        other processes compete for the cores (OpenMP barriers then wait for
+        the scheduler).
+
+    See chapter 3.
+    """
+
+    task: str = "copy"
+    model: str = "vanilla"
+    seq_len: int | None = None
+    hidden_size: int | None = None
+    nonlinearity: str | None = None
+    init: str = "chain"
+    init_scale: float | None = 1.0
+    lr: float = 1e-4
+    rho: float = 0.9
+    eps: float = 1e-7
+    clip_norm: float | None = 10.0
+    batch_size: int = 16
+    epoch_size: int | None = None
+    max_epochs: float | None = 100.0
+    max_updates: int | None = None
+    eval_every: int | None = None
+    val_size: int = 10_000
+    eval_batch_size: int = 1000
+    early_stop_loss: float | None = 0.0025
+    seed: int = 1
+    val_seed: int = _tasks.VALIDATION_SEED
+    permutation_seed: int = 1
+    data_source: str = "auto"
+    device: str = "auto"
+    engine: str = "fast"
+    check_every: int = 50
+    threads: int | None = None
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain dict (JSON-ready)."""
+        return dataclasses.asdict(self)
+
+    def run_name(self) -> str:
+        """File stem of this run, like the authors' ``<task>_<init>_<scale>_<lr>_<seed>``.
+
+        Models other than the vanilla RNN put their name after the task
+        (``copy_lstm_chain_1.02_0.001_1``), so runs of different models never share a file.
+        """
+        model = "" if self.model == DEFAULT_MODEL else f"{self.model}_"
+        return f"{self.task}_{model}{self.init}_{self.init_scale}_{self.lr:g}_{self.seed}"
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        """The configuration stored in a result file or checkpoint, migrated to this version.
+
+        Fields added since a file was written take their defaults (``model``: ``"vanilla"``, the only
+        model earlier versions trained), so that old results stay finished and loadable.
+
+        Parameters
+        ----------
+        d : mapping
+            ``TrainConfig.to_dict()`` of any library version.
+
+        Returns
+        -------
+        TrainConfig
+
+        Raises
+        ------
+        ValueError
+            If ``d`` is not a mapping or holds fields this version does not know.
+        """
+        if not isinstance(d, Mapping):
+            raise ValueError(f"d must be a mapping of TrainConfig fields, got {type(d).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"d has fields this version of TrainConfig does not know: {unknown}")
+        return cls(**dict(d))
+
+
+_QUICK = {
+    "copy": dict(seq_len=60, max_updates=400, eval_every=100, val_size=256, threads=1),
+    "addition": dict(seq_len=60, max_updates=400, eval_every=100, val_size=256, threads=1),
+    "psmnist": dict(max_updates=400, eval_every=100, data_source="digits", threads=1),
+}
+
+
+def preset(task: str, quick: bool | None = None, **overrides: Any) -> TrainConfig:
+    """The paper's protocol for a task, full scale or quick.
+
+    Parameters
+    ----------
+    task : {"copy", "addition", "psmnist"}
+    quick : bool or None
+        None follows :func:`nnrnn_edu.config.quick_mode`. Quick runs are short
+        (T = 60, 400 updates; psDigits for psMNIST) and show trends, not the
+        paper's numbers.
+    **overrides
+        Any :class:`TrainConfig` field.
+
+    Returns
+    -------
+    TrainConfig
+
+    See chapter 3.
+    """
+    if task not in _tasks.TASKS:
+        raise ValueError(f"task must be one of {_tasks.TASKS}, got {task!r}")
+    if quick is None:
+        quick = _config.quick_mode()
+    base = dict(task=task, **(_QUICK[task] if quick else {}))
+    base.update(overrides)
+    return TrainConfig(**base)
+
+
+
+def check_config(cfg: TrainConfig) -> TrainConfig:
+    """Validate every field of a run's configuration (a ValueError naming the field).
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+
+    Returns
+    -------
+    TrainConfig
+        ``cfg`` itself.
+    """
+    if not isinstance(cfg, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(cfg).__name__}")
+    if cfg.task not in _tasks.TASKS:
+        raise ValueError(f"task must be one of {_tasks.TASKS}, got {cfg.task!r}")
+    for name in ("batch_size", "val_size", "eval_batch_size", "check_every"):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{name} must be a positive integer, got {v!r}")
+    for name in ("seq_len", "hidden_size", "epoch_size", "max_updates", "eval_every", "threads"):
+        v = getattr(cfg, name)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            raise ValueError(f"{name} must be None or a positive integer, got {v!r}")
+    for name in ("lr", "eps"):
+        v = getattr(cfg, name)
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a positive number, got {v!r}")
+    if not (isinstance(cfg.rho, (int, float)) and 0 <= cfg.rho < 1):
+        raise ValueError(f"rho must be in [0, 1), got {cfg.rho!r}")
+    if cfg.clip_norm is not None and not (isinstance(cfg.clip_norm, (int, float)) and cfg.clip_norm > 0):
+        raise ValueError(f"clip_norm must be None or positive, got {cfg.clip_norm!r}")
+    if cfg.max_epochs is not None and not (isinstance(cfg.max_epochs, (int, float)) and cfg.max_epochs > 0):
+        raise ValueError(f"max_epochs must be None or positive, got {cfg.max_epochs!r}")
+    if cfg.max_epochs is None and cfg.max_updates is None:
+        raise ValueError("max_epochs and max_updates are both None: give the run a budget")
+    if cfg.model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {cfg.model!r}")
+    if cfg.nonlinearity is not None:
+        allowed = model_nonlinearities(cfg.model)
+        if cfg.nonlinearity not in allowed:
+            raise ValueError(f"nonlinearity must be None or one of {allowed} for model {cfg.model!r}, "
+                             f"got {cfg.nonlinearity!r}")
+    if cfg.engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
+    if cfg.data_source not in ("auto", "mnist", "digits"):
+        raise ValueError(f"data_source must be 'auto', 'mnist' or 'digits', got {cfg.data_source!r}")
+    if cfg.init not in KINDS:
+        raise ValueError(f"init must be one of {KINDS}, got {cfg.init!r}")
+    for name in ("seed", "val_seed", "permutation_seed"):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+    return cfg
+
+
+__all__ = ["TrainConfig", "check_config", "preset"]

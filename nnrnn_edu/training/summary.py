@@ -1,0 +1,288 @@
+"""Reading results back: merge result files (from any machines, any layout) into Figure 3's tables.
+
+:func:`load_results` reads result files; :func:`summarize` turns them into the
+paper's Figure 3 per task and initialiser (best setting averaged over seeds,
+best run, success counts); :func:`summary_table` prints that; :func:`is_full_scale`
+tells results of the paper's protocol from smaller ones. See chapter 3.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .. import tasks as _tasks
+from .config import preset
+
+def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[dict]:
+    """Read result files: directories (searched recursively) and/or single JSON files.
+
+    Files that are not run results (no ``config``/``status``), temporary files
+    and checkpoints are ignored. When the same run appears more than once
+    (shards copied together twice), a final result wins over ``"running"``,
+    then the later file in sorted path order.
+
+    Parameters
+    ----------
+    paths : path or iterable of paths
+
+    Returns
+    -------
+    list of dict
+        Sorted by run name.
+
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files = []
+    for p in paths:
+        p = os.fspath(p)
+        if os.path.isdir(p):
+            files += glob.glob(os.path.join(p, "**", "*.json"), recursive=True)
+        elif os.path.isfile(p):
+            files.append(p)
+        else:
+            raise ValueError(f"paths must name existing files or directories, got {p!r}")
+    by_name: dict[str, dict] = {}
+    for f in sorted(files):
+        if os.path.basename(f).startswith(".tmp-"):
+            continue
+        try:
+            with open(f) as fh:
+                r = json.load(fh)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(r, dict) or "config" not in r or "status" not in r or "name" not in r:
+            continue
+        r["path"] = os.path.abspath(f)
+        old = by_name.get(r["name"])
+        if old is not None and old["status"] != "running" and r["status"] == "running":
+            continue
+        by_name[r["name"]] = r
+    return [by_name[n] for n in sorted(by_name)]
+
+
+MODEL_ORDER = ("identity", "orthogonal", "chain", "fbchain")
+"""Order of the models in Figure 3 (normal first, then non-normal)."""
+
+
+def summarize(
+    results: str | os.PathLike | Iterable[Any],
+    task: str | None = None,
+) -> dict:
+    """Merge result files into the Figure 3 tables: best validation curve and success count per model.
+
+    The *best* run of a model is the one with the lowest final validation loss
+    among its runs that did not diverge (if all diverged: the lowest
+    ``best_val_loss``). A run succeeds when its final validation loss is below
+    half the memoryless baseline (the ``success`` flag of its result).
+
+    Parameters
+    ----------
+    results : path, iterable of paths, or iterable of result dicts
+        Result directories/files (see :func:`load_results`) or loaded results.
+    task : str or None
+        Keep only this task (None: every task found).
+
+    Returns
+    -------
+    dict
+        ``{task: {"baseline_loss", "success_threshold", "models": {init: row}}}``
+        with models in :data:`MODEL_ORDER`. Each ``row`` has ``n_runs`` (final
+        results), ``n_success``, ``n_diverged``, ``n_early_stopped``,
+        ``n_running`` (unfinished, not counted in ``n_runs``), ``success_fraction``,
+        ``best_setting`` (the paper's Figure 3a-c: the scale and learning rate
+        with the lowest final validation loss averaged over seeds, with
+        ``update``, ``val_loss_mean`` and ``val_loss_sem`` arrays; or None),
+        ``scales`` (sorted), ``lrs`` (descending), ``success_grid`` (int array
+        ``(n_scales, n_lrs)``, successes summed over seeds), and ``best``:
+        ``None`` or a dict with ``name``, ``init_scale``, ``lr``, ``seed``,
+        ``final_val_loss``, ``best_val_loss`` and the curve as float arrays
+        ``update``, ``epoch``, ``val_loss``, ``train_loss`` (each shape (E,)).
+
+    """
+    items = list(results) if not isinstance(results, (str, os.PathLike)) else [results]
+    if items and all(isinstance(r, dict) for r in items):
+        rs = items
+    elif items and all(isinstance(r, (str, os.PathLike)) for r in items):
+        rs = load_results(items)
+    elif not items:
+        rs = []
+    else:
+        raise ValueError("results must be paths or result dicts, not a mixture")
+    if task is not None and task not in _tasks.TASKS:
+        raise ValueError(f"task must be None or one of {_tasks.TASKS}, got {task!r}")
+    out: dict[str, dict] = {}
+    for r in rs:
+        t = r["config"]["task"]
+        if task is not None and t != task:
+            continue
+        entry = out.setdefault(t, {
+            "baseline_loss": r.get("baseline_loss"), "success_threshold": r.get("success_threshold"), "models": {},
+        })
+        entry["models"].setdefault(r["config"]["init"], []).append(r)
+    for t, entry in out.items():
+        rows = {}
+        for init in sorted(entry["models"], key=lambda i: (MODEL_ORDER.index(i) if i in MODEL_ORDER else 99, i)):
+            rows[init] = _model_row(entry["models"][init])
+        entry["models"] = rows
+    return out
+
+
+def _finite(v) -> bool:
+    return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
+
+
+def _model_row(runs: list[dict]) -> dict:
+    final = [r for r in runs if r["status"] != "running"]
+    scales = sorted({r["config"]["init_scale"] for r in final})
+    lrs = sorted({r["config"]["lr"] for r in final}, reverse=True)
+    succ = np.zeros((len(scales), len(lrs)), dtype=int)
+    for r in final:
+        if r.get("success"):
+            succ[scales.index(r["config"]["init_scale"]), lrs.index(r["config"]["lr"])] += 1
+    ok = [r for r in final if r["status"] != "diverged" and _finite(r.get("final_val_loss"))]
+    if ok:
+        best = min(ok, key=lambda r: (r["final_val_loss"], r["name"]))
+    else:
+        cands = [r for r in final if _finite(r.get("best_val_loss"))]
+        best = min(cands, key=lambda r: (r["best_val_loss"], r["name"])) if cands else None
+    best_row = None
+    if best is not None:
+        h = best["history"]
+        best_row = {
+            "name": best["name"], "init_scale": best["config"]["init_scale"], "lr": best["config"]["lr"],
+            "seed": best["seed"], "status": best["status"], "final_val_loss": best["final_val_loss"],
+            "best_val_loss": best["best_val_loss"],
+            **{k: np.asarray(h[k], dtype=float) for k in ("update", "epoch", "val_loss", "train_loss")},
+        }
+    n = len(final)
+    n_success = int(sum(bool(r.get("success")) for r in final))
+    return {
+        "best_setting": _best_setting(final),
+        "n_runs": n,
+        "n_success": n_success,
+        "n_diverged": sum(r["status"] == "diverged" for r in final),
+        "n_early_stopped": sum(r["status"] == "early_stopped" for r in final),
+        "n_running": len(runs) - n,
+        "success_fraction": n_success / n if n else float("nan"),
+        "scales": scales,
+        "lrs": lrs,
+        "success_grid": succ,
+        "best": best_row,
+    }
+
+
+def _best_setting(final: list[dict]) -> dict | None:
+    """The (scale, lr) with the lowest mean final validation loss over seeds, and its mean curve.
+
+    A diverged seed counts as an infinite loss, so a setting that diverges for
+    any seed is never the best. Curves of seeds that stopped early are held at
+    their last value up to the longest run (the paper's early stop means the
+    loss is already below 0.0025).
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for r in final:
+        groups.setdefault((r["config"]["init_scale"], r["config"]["lr"]), []).append(r)
+
+    def mean_loss(runs):
+        vals = [r.get("final_val_loss") if r["status"] != "diverged" else math.inf for r in runs]
+        vals = [v if _finite(v) else math.inf for v in vals]
+        return float(np.mean(vals))
+
+    scored = [(mean_loss(runs), key) for key, runs in groups.items()]
+    scored = [sv for sv in scored if math.isfinite(sv[0])]
+    if not scored:
+        return None
+    loss, key = min(scored)
+    runs = sorted(groups[key], key=lambda r: r["seed"])
+    longest = max(runs, key=lambda r: len(r["history"]["update"]))
+    update = np.asarray(longest["history"]["update"], dtype=float)
+    curves = np.empty((len(runs), update.size))
+    for i, r in enumerate(runs):
+        v = np.asarray(r["history"]["val_loss"], dtype=float)
+        curves[i, : v.size] = v
+        curves[i, v.size :] = v[-1] if v.size else np.nan
+    sem = curves.std(axis=0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.zeros(update.size)
+    return {
+        "init_scale": key[0], "lr": key[1], "seeds": [r["seed"] for r in runs],
+        "mean_final_val_loss": loss, "n_success": int(sum(bool(r.get("success")) for r in runs)),
+        "update": update, "val_loss_mean": curves.mean(axis=0), "val_loss_sem": sem,
+    }
+
+
+_PROTOCOL_FIELDS = (
+    "seq_len", "hidden_size", "nonlinearity", "batch_size", "epoch_size", "max_epochs", "max_updates",
+    "val_size", "early_stop_loss", "clip_norm", "rho", "eps",
+)
+
+
+def is_full_scale(result: Mapping[str, Any]) -> bool:
+    """Whether a result comes from the paper's full protocol (not a quick or CPU-sized run).
+
+    Parameters
+    ----------
+    result : dict
+        A result record.
+
+    Returns
+    -------
+    bool
+        True when every protocol setting (sequence length, sizes, batch, budget,
+        validation size, early stop, clipping, optimiser constants) equals
+        :func:`nnrnn_edu.train.preset` ``(task, quick=False)`` and psMNIST used
+        real MNIST, not the psDigits stand-in.
+
+    """
+    if not isinstance(result, Mapping) or "config" not in result:
+        raise ValueError("result must be a result record with a 'config'")
+    cfg = result["config"]
+    if cfg.get("task") not in _tasks.TASKS:
+        return False
+    ref = preset(cfg["task"], quick=False).to_dict()
+    if any(cfg.get(k) != ref[k] for k in _PROTOCOL_FIELDS):
+        return False
+    return result.get("dataset", {}).get("name") != "psDigits"
+
+
+def summary_table(summary: dict) -> str:
+    """A plain-text table of :func:`summarize`'s output (one line per task and model).
+
+    Parameters
+    ----------
+    summary : dict
+        As returned by :func:`summarize`.
+
+    Returns
+    -------
+    str
+
+    """
+    lines = []
+    for t, entry in summary.items():
+        thr = entry.get("success_threshold")
+        lines.append(f"{t}: success = final validation loss < {thr:.4g}" if _finite(thr) else f"{t}:")
+        lines.append(f"  {'model':<11} {'success':>9} {'diverged':>9} {'running':>8}  best run (final val loss)")
+        for init, row in entry["models"].items():
+            b = row["best"]
+            best = f"{b['name']} ({b['final_val_loss']:.4g})" if b and _finite(b["final_val_loss"]) else "-"
+            lines.append(
+                f"  {init:<11} {row['n_success']:>4}/{row['n_runs']:<4} {row['n_diverged']:>9} "
+                f"{row['n_running']:>8}  {best}"
+            )
+    return "\n".join(lines)
+
+
+__all__ = [
+    "MODEL_ORDER",
+    "is_full_scale",
+    "load_results",
+    "summarize",
+    "summary_table",
+]
