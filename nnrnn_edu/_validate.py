@@ -30,6 +30,14 @@ def finite_float(value: object, name: str) -> float:
     return out
 
 
+def nonnegative_float(value: object, name: str) -> float:
+    """``value`` as a finite float >= 0 (a standard deviation, a penalty), or a ValueError naming ``name``."""
+    out = finite_float(value, name)
+    if out < 0:
+        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return out
+
+
 def square_matrix(W: object, name: str = "W") -> np.ndarray:
     """``W`` as a finite, square, non-empty float64 array."""
     try:

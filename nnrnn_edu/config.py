@@ -1,10 +1,11 @@
-"""Run-time configuration: quick mode, experiment presets, seeds, devices.
+"""Run-time configuration: quick mode, seeds, devices, data and results directories.
 
 This is the only module that reads the ``NNRNN_EDU_QUICK`` environment variable.
-Notebooks never branch on it themselves: they ask for a preset by name
-(:func:`get_preset`) and the library hands back the full-scale or the quick
-version. ``make test`` sets ``NNRNN_EDU_QUICK=1`` so that every chapter runs in
-minutes on two CPU cores; the same chapter without it is the real experiment.
+Notebooks never branch on it themselves: they ask their chapter module for its
+preset (e.g. :func:`nnrnn_edu.chapters.ch01.fisher_memory_preset`), which asks
+:func:`quick_mode` and hands back the full-scale or the quick version.
+``make test`` sets ``NNRNN_EDU_QUICK=1`` so that every chapter runs in minutes
+on two CPU cores; the same chapter without it is the real experiment.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from __future__ import annotations
 import os
 import platform
 import random
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -154,74 +153,11 @@ def environment_report() -> str:
     return "\n".join(lines)
 
 
-# --------------------------------------------------------------------------- presets
-
-
-@dataclass(frozen=True)
-class FisherMemoryPreset:
-    """Sizes for chapter 1 (linear Fisher memory).
-
-    Attributes
-    ----------
-    n : int
-        Network size of the Figure 1 reproduction (the paper's N = 100).
-    sizes : tuple of int
-        Network sizes for the J_tot-versus-N plot.
-    quick : bool
-        Whether this is the quick preset.
-    """
-
-    n: int = 100
-    sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000)
-    quick: bool = False
-
-
-_PRESETS: dict[str, tuple[Any, Any]] = {
-    "fisher_memory": (
-        FisherMemoryPreset(),
-        FisherMemoryPreset(sizes=(10, 20, 50, 100, 200, 400), quick=True),
-    ),
-}
-
-
-def register_preset(name: str, full: Any, quick: Any) -> None:
-    """Register a (full, quick) pair of experiment presets under ``name``.
-
-    Chapter modules call this so that :func:`get_preset` can serve them; see
-    chapter 1 ("Setup") for how a chapter asks for its preset.
-    """
-    _PRESETS[name] = (full, quick)
-
-
-def get_preset(name: str, quick: bool | None = None) -> Any:
-    """The full or quick preset for an experiment.
-
-    Parameters
-    ----------
-    name : str
-        Experiment name, e.g. ``"fisher_memory"``.
-    quick : bool or None
-        Force the quick (``True``) or full (``False``) version; ``None`` follows
-        :func:`quick_mode`.
-
-    See chapter 1, "Setup": chapters never read quick mode themselves, they ask for a preset.
-    """
-    if name not in _PRESETS:
-        raise ValueError(f"name={name!r} is not a known preset; choose from {sorted(_PRESETS)}")
-    full, small = _PRESETS[name]
-    if quick is None:
-        quick = quick_mode()
-    return small if quick else full
-
-
 __all__ = [
     "QUICK_ENV_VAR",
-    "FisherMemoryPreset",
     "data_dir",
     "environment_report",
-    "get_preset",
     "quick_mode",
-    "register_preset",
     "resolve_device",
     "seed_everything",
 ]

@@ -24,123 +24,29 @@ Three ways to get a curve, each checked against the others in the tests:
 
 The noise enters with the input, *before* the non-linearity, so states stay in
 the range of f; for the linear network this is the paper's eq. (1) with noise
-``sigma z_t``. See chapter 2.
+``sigma z_t``. Numerics only, with literal defaults: chapter 2's presets and
+the Figure-2 computation are in :mod:`nnrnn_edu.chapters.ch02`. See chapter 2.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from . import config
-from ._validate import finite_float, input_vector, positive_int, seed_or_generator, square_matrix
-from .connectivity import FBCHAIN_FORWARD, KINDS, memory_network
+from ._validate import finite_float, input_vector, nonnegative_float, positive_int, seed_or_generator, square_matrix
 from .memory import noise_covariance
-
-# --------------------------------------------------------------------------- presets
-
-
-@dataclass(frozen=True)
-class DecodingPreset:
-    """Sizes for chapter 2 (Figure 2: linear decoding of past inputs).
-
-    The Monte Carlo R^2 of a decoder with N + 1 parameters fitted on
-    ``n_train`` sequences is biased down by about ``(1 - R^2) (N + 1) / n_train``
-    and scatters by about ``2 (1 - R^2) sqrt(R^2 / n_test)`` (chapter 2 derives
-    both): bias 0.02 (1 - R^2) and s.d. at most 0.045 (1 - R^2) in the full
-    preset, 0.1 (1 - R^2) and 0.09 (1 - R^2) in the quick one, which leaves every
-    qualitative comparison intact (the tests check it).
-
-    Attributes
-    ----------
-    n : int
-        Network size N (the paper's 100).
-    seq_len : int
-        Sequence length L; lags k = 0 .. L-1 (the paper decodes ``s_1`` from ``h_100``).
-    noise_std : float
-        Noise s.d. sigma of the noisy linear panel (Figure 2b).
-    nonlinearity : str
-        Non-linearity of the deterministic panel (Figure 2c: ``"elu"``).
-    kinds : tuple of str
-        Networks compared (kinds of :func:`nnrnn_edu.connectivity.memory_network`).
-    alpha, beta, lam : float
-        Chain gain, feedback weight of ``"fbchain"`` (its forward weight is the
-        paper's 0.99) and the scale of the normal networks.
-    n_train, n_test : int
-        Training and held-out sequences per curve.
-    seed : int
-        Seed of the signals and the noise (shared by all networks, so that
-        their curves differ by the network only).
-    network_seed : int
-        Seed of the random orthogonal matrix and the normal networks' input vector.
-    ridge : float
-        Relative ridge penalty of the decoder (see :func:`fit_ridge_decoder`).
-    explorer_n_train, explorer_n_test : int
-        Smaller sample sizes for the interactive explorer (one redraw < 0.5 s).
-    quick : bool
-        Whether this is the quick preset.
-    """
-
-    n: int = 100
-    seq_len: int = 100
-    noise_std: float = 0.1
-    nonlinearity: str = "elu"
-    kinds: tuple[str, ...] = ("chain", "fbchain", "orthogonal")
-    alpha: float = 1.0
-    beta: float = 0.04
-    lam: float = 1.0
-    n_train: int = 5000
-    n_test: int = 2000
-    seed: int = 0
-    network_seed: int = 0
-    ridge: float = 1e-8
-    explorer_n_train: int = 1000
-    explorer_n_test: int = 500
-    quick: bool = False
-
-
-DECODING_PRESET = DecodingPreset()
-"""Full-scale chapter-2 sizes."""
-
-DECODING_PRESET_QUICK = DecodingPreset(n_train=1000, n_test=500, quick=True)
-"""Quick mode: five times fewer sequences, same N, L and lags; the explorer keeps its sizes (with
-fewer than ~10 N sequences the decoder over-fits so much that held-out R^2 goes well below 0)."""
-
-
-def decoding_preset(quick: bool | None = None) -> DecodingPreset:
-    """The full or quick chapter-2 preset.
-
-    Parameters
-    ----------
-    quick : bool or None
-        Force the quick (``True``) or full (``False``) preset; ``None`` follows
-        :func:`nnrnn_edu.config.quick_mode`.
-
-    Returns
-    -------
-    DecodingPreset
-
-    See chapter 2.
-    """
-    if quick is None:
-        quick = config.quick_mode()
-    if not isinstance(quick, (bool, np.bool_)):
-        raise ValueError(f"quick must be True, False or None, got {quick!r}")
-    return DECODING_PRESET_QUICK if quick else DECODING_PRESET
-
+from .nonlinearities import apply, apply_, check_nonlinearity
 
 # --------------------------------------------------------------------------- constants
 
-NONLINEARITIES = ("linear", "identity", "elu", "relu", "tanh")
-"""Accepted non-linearities; ``"linear"`` and ``"identity"`` are synonyms."""
+DEFAULT_N_TRAIN = 5000
+"""Training sequences of a Monte Carlo curve (bias about (1 - R^2) (N + 1) / 5000 = 0.02 (1 - R^2) at N = 100)."""
 
-PANELS = ("linear", "noisy", "nonlinear")
-"""The three panels of Figure 2: noiseless linear, noisy linear, deterministic non-linear."""
+DEFAULT_N_TEST = 2000
+"""Held-out sequences of a Monte Carlo curve (s.d. at most 2 (1 - R^2) sqrt(1 / 2000) = 0.045 (1 - R^2))."""
 
-DEFAULT_N_TRAIN = DECODING_PRESET.n_train
-DEFAULT_N_TEST = DECODING_PRESET.n_test
-DEFAULT_RIDGE = DECODING_PRESET.ridge
+DEFAULT_RIDGE = 1e-8
+"""Relative ridge penalty of the decoder: a numerical safeguard, not a prior."""
+
 DEFAULT_N_QUAD = 200
 
 _QUAD_HALF_WIDTH = 12.0  # P(|s| > 12) ~ 2e-33: the Gaussian tail beyond is below rounding
@@ -149,25 +55,8 @@ _QUAD_HALF_WIDTH = 12.0  # P(|s| > 12) ~ 2e-33: the Gaussian tail beyond is belo
 # --------------------------------------------------------------------------- validation
 
 
-def _nonlinearity(name: object) -> str:
-    """Canonical name (``"identity"`` -> ``"linear"``) or a ValueError."""
-    if not isinstance(name, str) or name not in NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {name!r}")
-    return "linear" if name == "identity" else name
-
-
 def _noise_std(noise_std: object) -> float:
-    sigma = finite_float(noise_std, "noise_std")
-    if sigma < 0:
-        raise ValueError(f"noise_std must be >= 0 (a standard deviation), got {noise_std!r}")
-    return sigma
-
-
-def _ridge(ridge: object) -> float:
-    lam = finite_float(ridge, "ridge")
-    if lam < 0:
-        raise ValueError(f"ridge must be >= 0, got {ridge!r}")
-    return lam
+    return nonnegative_float(noise_std, "noise_std")
 
 
 def _signals(signals: object) -> np.ndarray:
@@ -210,30 +99,6 @@ def _n_quad(n_quad: object) -> int:
     if n_quad < 8:
         raise ValueError(f"n_quad must be >= 8 quadrature nodes per half line, got {n_quad!r}")
     return n_quad
-
-
-# --------------------------------------------------------------------------- non-linearities
-
-
-def _apply_(name: str, a: np.ndarray, tmp: np.ndarray) -> None:
-    """Apply the non-linearity to ``a`` in place (``tmp``: scratch of a's shape)."""
-    if name == "linear":
-        return
-    if name == "relu":
-        np.maximum(a, 0.0, out=a)
-    elif name == "tanh":
-        np.tanh(a, out=a)
-    else:  # elu(x) = x for x > 0, exp(x) - 1 otherwise
-        np.minimum(a, 0.0, out=tmp)
-        np.expm1(tmp, out=tmp)
-        np.maximum(a, 0.0, out=a)
-        a += tmp
-
-
-def _apply(name: str, x: np.ndarray) -> np.ndarray:
-    out = np.array(x, dtype=np.float64, copy=True)
-    _apply_(name, out, np.empty_like(out))
-    return out
 
 
 # --------------------------------------------------------------------------- simulation
@@ -289,7 +154,7 @@ def simulate(
     v = input_vector(v, n, "v")
     S = _signals(signals)
     sigma = _noise_std(noise_std)
-    f = _nonlinearity(nonlinearity)
+    f = check_nonlinearity(nonlinearity)
     rng = seed_or_generator(rng, "rng") if sigma > 0 else None
     batch, L = S.shape
 
@@ -309,7 +174,7 @@ def simulate(
                 rng.standard_normal(out=tmp)
                 tmp *= sigma
                 a += tmp
-            _apply_(f, a, tmp)
+            apply_(f, a, tmp)
             h, a = a, h  # h is now h_t; the old buffer is reused next step
             if out is not None:
                 out[:, t] = h
@@ -383,7 +248,7 @@ def fit_ridge_decoder(
             "states or targets contain NaN or infinite entries (did the network blow up? "
             "reduce the gain or the input scale)"
         )
-    lam = _ridge(ridge)
+    lam = nonnegative_float(ridge, "ridge")
     n_samples = X.shape[0]
     x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
     scale = X.std(axis=0)
@@ -482,10 +347,10 @@ def r2_curve(
     v = input_vector(v, n, "v")
     L = positive_int(seq_len, "seq_len")
     sigma = _noise_std(noise_std)
-    f = _nonlinearity(nonlinearity)
+    f = check_nonlinearity(nonlinearity)
     n_train = _n_train(n_train, n)
     n_test = _n_test(n_test)
-    lam = _ridge(ridge)
+    lam = nonnegative_float(ridge, "ridge")
     rng = seed_or_generator(seed, "seed")
 
     S = rng.standard_normal((n_train + n_test, L))  # (batch, L)
@@ -608,7 +473,7 @@ def iterated_nonlinearity_r2(
 
     See chapter 2, section 3.
     """
-    f = _nonlinearity(nonlinearity)
+    f = check_nonlinearity(nonlinearity)
     depth = positive_int(depth, "depth")
     alpha = finite_float(alpha, "alpha")
     c = finite_float(input_scale, "input_scale")
@@ -624,10 +489,10 @@ def iterated_nonlinearity_r2(
 
     out = np.empty(depth)
     with np.errstate(over="ignore", invalid="ignore"):
-        g = _apply(f, c * s)  # (2 n_quad,): g_0 at the nodes
+        g = apply(f, c * s)  # (2 n_quad,): g_0 at the nodes
         for k in range(depth):
             if k > 0:
-                g = _apply(f, alpha * g)
+                g = apply(f, alpha * g)
             if not np.all(np.isfinite(g)):
                 raise ValueError(
                     f"g_k overflows float64 at k={k}; reduce alpha or input_scale (or depth)"
@@ -715,99 +580,12 @@ def wins_from_lag(a: np.ndarray, b: np.ndarray) -> int | None:
     return None if last == a.size - 1 else last + 1
 
 
-# --------------------------------------------------------------------------- Figure 2
-
-
-def _panel_settings(panel: str, preset: DecodingPreset) -> tuple[float, str]:
-    """(noise_std, nonlinearity) of a Figure-2 panel."""
-    if panel == "linear":
-        return 0.0, "linear"
-    if panel == "noisy":
-        return preset.noise_std, "linear"
-    return 0.0, preset.nonlinearity
-
-
-def figure2_networks(preset: DecodingPreset | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """The networks of the chapter-2 comparison, with unit input vectors.
-
-    Chains get ``v = e_1`` (the source unit); normal networks a random unit
-    vector (:func:`nnrnn_edu.connectivity.memory_network`). ``"fbchain"`` uses
-    the paper's forward weight 0.99 and ``preset.beta``.
-
-    Parameters
-    ----------
-    preset : DecodingPreset or None
-        ``None``: :func:`decoding_preset` (follows quick mode).
-
-    Returns
-    -------
-    dict of kind -> (W, v)
-        W shape (N, N), v shape (N,).
-
-    See chapter 2.
-    """
-    p = decoding_preset() if preset is None else preset
-    out = {}
-    for kind in p.kinds:
-        if kind not in KINDS:
-            raise ValueError(f"preset.kinds must contain kinds from {KINDS}, got {kind!r}")
-        alpha = FBCHAIN_FORWARD if kind == "fbchain" else p.alpha
-        out[kind] = memory_network(kind, p.n, alpha=alpha, beta=p.beta, lam=p.lam, seed=p.network_seed)
-    return out
-
-
-def figure2_curves(
-    preset: DecodingPreset | None = None,
-) -> dict[str, dict[str, dict[str, np.ndarray]]]:
-    """All decoding curves of Figure 2: every network in every panel, simulated and exact.
-
-    Panels: ``"linear"`` (no noise), ``"noisy"`` (``preset.noise_std``) and
-    ``"nonlinear"`` (``preset.nonlinearity``, no noise). Exact curves are
-    :func:`population_r2_curve` for both linear panels and, in the non-linear
-    panel, the quadrature curve of the chain (when L <= N).
-
-    Parameters
-    ----------
-    preset : DecodingPreset or None
-        ``None``: :func:`decoding_preset` (follows quick mode).
-
-    Returns
-    -------
-    dict
-        ``{"simulated": {panel: {kind: R2}}, "exact": {panel: {kind: R2}}}``,
-        every R2 an ndarray of shape (seq_len,).
-
-    See chapter 2.
-    """
-    p = decoding_preset() if preset is None else preset
-    networks = figure2_networks(p)
-    simulated: dict[str, dict[str, np.ndarray]] = {}
-    exact: dict[str, dict[str, np.ndarray]] = {}
-    for panel in PANELS:
-        sigma, f = _panel_settings(panel, p)
-        simulated[panel], exact[panel] = {}, {}
-        for kind, (W, v) in networks.items():
-            simulated[panel][kind] = r2_curve(
-                W, v, p.seq_len, noise_std=sigma, nonlinearity=f,
-                n_train=p.n_train, n_test=p.n_test, seed=p.seed, ridge=p.ridge,
-            )
-            if f == "linear":
-                exact[panel][kind] = population_r2_curve(W, v, p.seq_len, sigma)
-            elif kind == "chain" and p.seq_len <= p.n:
-                exact[panel][kind] = iterated_nonlinearity_r2(f, p.seq_len, alpha=p.alpha)
-    return {"simulated": simulated, "exact": exact}
-
-
 __all__ = [
-    "DECODING_PRESET",
-    "DECODING_PRESET_QUICK",
-    "DecodingPreset",
-    "NONLINEARITIES",
-    "PANELS",
-    "decoding_preset",
+    "DEFAULT_N_QUAD",
+    "DEFAULT_N_TEST",
+    "DEFAULT_N_TRAIN",
+    "DEFAULT_RIDGE",
     "elu_chain_r2_curve",
-    "figure2_curves",
-    "figure2_networks",
     "fit_ridge_decoder",
     "iterated_nonlinearity_r2",
     "lagged_targets",

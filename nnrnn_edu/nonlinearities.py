@@ -46,6 +46,8 @@ def check_nonlinearity(name: object, allowed: tuple[str, ...] = NONLINEARITIES, 
     ------
     ValueError
         If ``name`` is not a string naming one of ``allowed``.
+
+    See chapter 2 (decoding with non-linear networks) and chapter 3 (trained models).
     """
     canonical = ALIASES.get(name, name) if isinstance(name, str) else name
     if not isinstance(canonical, str) or canonical not in allowed:
@@ -69,6 +71,8 @@ def apply_(name: str, a: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarra
     -------
     ndarray
         ``a`` itself.
+
+    See chapter 2 (the simulations) and chapter 4 (pulse responses).
     """
     if name == "linear":
         return a
@@ -100,6 +104,8 @@ def apply(name: str, x: np.ndarray) -> np.ndarray:
     -------
     ndarray
         float64, the shape of ``x``.
+
+    See chapter 2 (the quadrature of the non-linear chain) and chapter 4 (pulse responses).
     """
     return apply_(name, np.array(x, dtype=np.float64, copy=True))
 

@@ -1,10 +1,13 @@
-"""Thin ipywidgets wrappers over the ``plot_*_explorer`` callbacks in :mod:`nnrnn_edu.plotting`.
+"""Thin ipywidgets wrappers: the explorers of chapters 1, 2 and 4.
 
 A widget here owns controls, one matplotlib figure and an ``Output`` area. When
-a control moves it calls the library's plotting function with ``fig=`` its own
-figure (cleared and redrawn in place) and re-shows that figure in the same
-output area. All the logic lives in the plotting function, which is tested
-without a browser; these classes only wire controls to arguments.
+a control moves it calls its callback with the control values and ``fig=`` its
+own figure (cleared and redrawn in place) and re-shows that figure in the same
+output area. A callback is one library function that computes
+(``*_explorer_data``) and draws (``plotting.plot_*_explorer``):
+:func:`draw_memory_explorer`, :func:`draw_decoding_explorer`,
+:func:`draw_pseudospectrum_explorer`, each tested without a browser; the classes
+only wire controls to arguments.
 """
 
 from __future__ import annotations
@@ -16,12 +19,78 @@ import ipywidgets as w
 from IPython.display import display
 from matplotlib.figure import Figure
 
-from .connectivity import KINDS
-from .decoding import NONLINEARITIES
-from .plotting import KIND_LABELS, plot_decoding_explorer, plot_memory_explorer
+from .analysis.pseudospectra import pseudospectrum_explorer_data
+from .chapters.ch01 import memory_explorer_data
+from .chapters.ch02 import decoding_explorer_data
+from .connectivity import FBCHAIN_FEEDBACK, KINDS
+from .nonlinearities import NONLINEARITIES
+from .plotting import KIND_LABELS, plot_decoding_explorer, plot_memory_explorer, plot_pseudospectrum_explorer
 
 _STYLE = {"description_width": "90px"}
 _LAYOUT = w.Layout(width="340px")
+
+
+def draw_memory_explorer(fig: Figure | None = None, **params: Any) -> Figure:
+    """:class:`MemoryExplorer`'s callback: compute, then draw into ``fig``.
+
+    Parameters
+    ----------
+    fig : Figure or None
+        The figure to redraw in place; ``None`` makes one.
+    **params :
+        ``kind``, ``n``, ``alpha``, ``beta``, ``lam`` (and ``k_max``, ``seed``) of
+        :func:`nnrnn_edu.chapters.ch01.memory_explorer_data`.
+
+    Returns
+    -------
+    Figure
+        :func:`nnrnn_edu.plotting.plot_memory_explorer` of the computed data.
+
+    See chapter 1, section 5.
+    """
+    return plot_memory_explorer(memory_explorer_data(**params), fig=fig)
+
+
+def draw_decoding_explorer(fig: Figure | None = None, **params: Any) -> Figure:
+    """:class:`DecodingExplorer`'s callback: compute, then draw into ``fig``.
+
+    Parameters
+    ----------
+    fig : Figure or None
+        The figure to redraw in place; ``None`` makes one.
+    **params :
+        ``noise_std``, ``input_scale``, ``alpha``, ``lam``, ``nonlinearity``, ``seq_len``,
+        ``n`` (and ``quick``) of :func:`nnrnn_edu.chapters.ch02.decoding_explorer_data`.
+
+    Returns
+    -------
+    Figure
+        :func:`nnrnn_edu.plotting.plot_decoding_explorer` of the computed data.
+
+    See chapter 2, section 4.
+    """
+    return plot_decoding_explorer(decoding_explorer_data(**params), fig=fig)
+
+
+def draw_pseudospectrum_explorer(fig: Figure | None = None, **params: Any) -> Figure:
+    """:class:`PseudospectrumExplorer`'s callback: compute, then draw into ``fig``.
+
+    Parameters
+    ----------
+    fig : Figure or None
+        The figure to redraw in place; ``None`` makes one.
+    **params :
+        ``kind``, ``n``, ``alpha``, ``beta``, ``lam``, ``eps`` (and ``n_grid``, ``seed``) of
+        :func:`nnrnn_edu.analysis.pseudospectrum_explorer_data`.
+
+    Returns
+    -------
+    Figure
+        :func:`nnrnn_edu.plotting.plot_pseudospectrum_explorer` of the computed data.
+
+    See chapter 4.
+    """
+    return plot_pseudospectrum_explorer(pseudospectrum_explorer_data(**params), fig=fig)
 
 
 def _slider(cls: type, value: float, lo: float, hi: float, step: float, description: str) -> w.Widget:
@@ -30,7 +99,7 @@ def _slider(cls: type, value: float, lo: float, hi: float, step: float, descript
 
 
 class _Explorer:
-    """Controls + one figure + an Output area, redrawn by a ``plot_*_explorer`` callback."""
+    """Controls + one figure + an Output area, redrawn by a ``draw_*_explorer`` callback."""
 
     _callback: Callable[..., Figure]
     _columns: tuple[tuple[str, ...], ...]
@@ -48,7 +117,7 @@ class _Explorer:
         self.widget = w.VBox([w.HBox(columns), self.output])
 
     def values(self) -> dict[str, Any]:
-        """Current control values as keyword arguments of the plotting callback."""
+        """Current control values as keyword arguments of the callback."""
         return {name: control.value for name, control in self.controls.items()}
 
     def update(self, **changes: Any) -> Figure:
@@ -80,7 +149,7 @@ class MemoryExplorer(_Explorer):
     Parameters
     ----------
     kind, n, alpha, beta, lam :
-        Initial values, passed to :func:`nnrnn_edu.plotting.plot_memory_explorer`.
+        Initial values, passed to :func:`draw_memory_explorer`.
 
     Attributes
     ----------
@@ -94,7 +163,7 @@ class MemoryExplorer(_Explorer):
     See chapter 1, section 5.
     """
 
-    _callback = staticmethod(plot_memory_explorer)
+    _callback = staticmethod(draw_memory_explorer)
     _columns = (("kind", "n"), ("alpha", "beta", "lam"))
 
     def __init__(
@@ -127,7 +196,7 @@ class DecodingExplorer(_Explorer):
     Parameters
     ----------
     noise_std, input_scale, alpha, lam, nonlinearity, seq_len, n :
-        Initial values, passed to :func:`nnrnn_edu.plotting.plot_decoding_explorer`.
+        Initial values, passed to :func:`draw_decoding_explorer`.
 
     Attributes
     ----------
@@ -142,7 +211,7 @@ class DecodingExplorer(_Explorer):
     See chapter 2, section 4.
     """
 
-    _callback = staticmethod(plot_decoding_explorer)
+    _callback = staticmethod(draw_decoding_explorer)
     _columns = (("nonlinearity", "noise_std", "input_scale"), ("alpha", "lam", "seq_len", "n"))
 
     def __init__(
@@ -155,24 +224,15 @@ class DecodingExplorer(_Explorer):
         seq_len: int = 100,
         n: int = 100,
     ) -> None:
-        names = [f for f in NONLINEARITIES if f != "identity"]
         super().__init__({
             "noise_std": _slider(w.FloatSlider, noise_std, 0.0, 1.0, 0.01, "noise σ"),
             "input_scale": _slider(w.FloatLogSlider, input_scale, -1.0, 1.0, 0.05, "input scale"),
             "alpha": _slider(w.FloatSlider, alpha, 0.5, 1.2, 0.01, "chain α"),
             "lam": _slider(w.FloatSlider, lam, 0.5, 1.2, 0.01, "orthogonal λ"),
-            "nonlinearity": w.Dropdown(options=names, value=nonlinearity, description="f", style=_STYLE),
+            "nonlinearity": w.Dropdown(options=list(NONLINEARITIES), value=nonlinearity, description="f", style=_STYLE),
             "seq_len": _slider(w.IntSlider, seq_len, 10, 200, 10, "L"),
             "n": _slider(w.IntSlider, n, 20, 200, 10, "N"),
         })
-
-
-__all__ = ["DecodingExplorer", "MemoryExplorer"]
-
-
-# --------------------------------------------------------------------------- chapter 4: pseudospectra
-
-from .plotting import plot_pseudospectrum_explorer  # noqa: E402
 
 
 class PseudospectrumExplorer(_Explorer):
@@ -181,7 +241,7 @@ class PseudospectrumExplorer(_Explorer):
     Parameters
     ----------
     kind, n, alpha, beta, lam, eps :
-        Initial values, passed to :func:`nnrnn_edu.plotting.plot_pseudospectrum_explorer`.
+        Initial values, passed to :func:`draw_pseudospectrum_explorer`.
 
     Attributes
     ----------
@@ -195,7 +255,7 @@ class PseudospectrumExplorer(_Explorer):
     See chapter 4.
     """
 
-    _callback = staticmethod(plot_pseudospectrum_explorer)
+    _callback = staticmethod(draw_pseudospectrum_explorer)
     _columns = (("kind", "n", "eps"), ("alpha", "beta", "lam"))
 
     def __init__(
@@ -203,7 +263,7 @@ class PseudospectrumExplorer(_Explorer):
         kind: str = "chain",
         n: int = 100,
         alpha: float = 1.0,
-        beta: float = 0.04,
+        beta: float = FBCHAIN_FEEDBACK,
         lam: float = 1.0,
         eps: float = 1e-2,
     ) -> None:
@@ -224,4 +284,11 @@ class PseudospectrumExplorer(_Explorer):
         self.controls["lam"].disabled = kind not in ("identity", "orthogonal")
 
 
-__all__ += ["PseudospectrumExplorer"]
+__all__ = [
+    "DecodingExplorer",
+    "MemoryExplorer",
+    "PseudospectrumExplorer",
+    "draw_decoding_explorer",
+    "draw_memory_explorer",
+    "draw_pseudospectrum_explorer",
+]

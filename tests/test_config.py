@@ -1,3 +1,5 @@
+"""Run-time configuration (nnrnn_edu.config): quick mode, devices, seeds, directories (chapter presets: tests/chapters)."""
+
 import pytest
 
 from nnrnn_edu import config
@@ -15,18 +17,6 @@ def test_quick_mode_unset_and_typo(monkeypatch):
     monkeypatch.setenv(config.QUICK_ENV_VAR, "ture")
     with pytest.raises(ValueError, match="NNRNN_EDU_QUICK"):
         config.quick_mode()
-
-
-def test_presets_follow_quick_mode(monkeypatch):
-    monkeypatch.setenv(config.QUICK_ENV_VAR, "1")
-    quick = config.get_preset("fisher_memory")
-    monkeypatch.setenv(config.QUICK_ENV_VAR, "0")
-    full = config.get_preset("fisher_memory")
-    assert quick.quick and not full.quick
-    assert max(quick.sizes) < max(full.sizes) and quick.n == full.n == 100
-    assert config.get_preset("fisher_memory", quick=True) == quick
-    with pytest.raises(ValueError, match="name"):
-        config.get_preset("nope")
 
 
 def test_environment_report_mentions_everything(monkeypatch):

@@ -8,16 +8,11 @@ seeds at the sizes used here (see the comments at each test), so they hold acros
 import numpy as np
 import pytest
 import scipy.integrate
-from matplotlib.figure import Figure
 
 from nnrnn_edu import decoding as dec
 from nnrnn_edu.connectivity import chain, memory_network, random_orthogonal, scaled_identity
 from nnrnn_edu.memory import noise_covariance
-from nnrnn_edu.plotting import (
-    plot_decoding_curves,
-    plot_decoding_explorer,
-    plot_decoding_figure,
-)
+from nnrnn_edu.nonlinearities import apply
 
 N = L = 100
 SIGMA = 0.1
@@ -112,9 +107,9 @@ def _reference_corr2(f, k, alpha=1.0, c=1.0):
     """corr(s, g_k(s))^2 by adaptive quadrature on each half line (slow, for k <= 10)."""
 
     def g(x):
-        y = dec._apply(f, np.array([c * x]))
+        y = apply(f, np.array([c * x]))
         for _ in range(k):
-            y = dec._apply(f, alpha * y)
+            y = apply(f, alpha * y)
         return float(y[0])
 
     def expect(h):
@@ -156,7 +151,7 @@ def _naive_simulation(W, v, S, sigma, f, rng):
     for t in range(seq_len):
         Z = rng.standard_normal(H.shape)
         for b in range(batch):
-            H[b] = dec._apply(f, W @ H[b] + v * S[b, t] + sigma * Z[b])
+            H[b] = apply(f, W @ H[b] + v * S[b, t] + sigma * Z[b])
     return H
 
 
@@ -182,7 +177,7 @@ def test_elu_chain_unit_k_holds_iterated_elu_of_one_input():
     for k in (0, 1, 7, 19):
         expected = S[:, -1 - k]
         for _ in range(k + 1):
-            expected = dec._apply("elu", expected)
+            expected = apply("elu", expected)
         assert np.allclose(H[:, k], expected, rtol=1e-14, atol=1e-15)
     assert np.array_equal(dec.lagged_targets(S)[:, 0], S[:, -1])
 
@@ -279,41 +274,6 @@ def test_fact_c_elu_chain_wins_at_long_lags_orthogonal_at_short(mc):
     assert np.all(mc["elu"]["chain"] > 0.65)
 
 
-# --------------------------------------------------------------------------- presets and the chapter computation
-
-
-def test_presets(monkeypatch):
-    full, quick = dec.decoding_preset(False), dec.decoding_preset(True)
-    assert (full.n, full.seq_len, full.noise_std) == (100, 100, 0.1)
-    assert (quick.n, quick.seq_len) == (full.n, full.seq_len)  # same lags
-    assert quick.n_train < full.n_train and quick.quick and not full.quick
-    monkeypatch.setenv("NNRNN_EDU_QUICK", "1")
-    assert dec.decoding_preset() is quick
-    monkeypatch.setenv("NNRNN_EDU_QUICK", "0")
-    assert dec.decoding_preset() is full
-    with pytest.raises(ValueError, match="quick"):
-        dec.decoding_preset("yes")
-
-
-def test_quick_preset_keeps_the_qualitative_result():
-    p = dec.decoding_preset(quick=True)
-    res = dec.figure2_curves(p)
-    sim, exact = res["simulated"], res["exact"]
-    assert set(sim) == set(dec.PANELS) and set(sim["linear"]) == set(p.kinds)
-    assert all(c.shape == (p.seq_len,) for panel in sim.values() for c in panel.values())
-    # (a) all lags decoded, (b) chain above orthogonal, (c) chain wins late, orthogonal early
-    for kind in ("chain", "orthogonal"):
-        assert sim["linear"][kind].min() > 0.99
-    assert np.all(exact["noisy"]["chain"] - exact["noisy"]["orthogonal"] > 0.1)
-    lags = [0, 9, 24, 49, 74, 99]
-    # smallest margins over 5 networks x 5 seeds of the quick preset: noisy MC gap 0.089,
-    # elu chain - orth 0.50 for k >= 40, orth - chain 0.055 for k <= 10 (crossing at k = 24-26)
-    assert np.all(sim["noisy"]["chain"][lags] - sim["noisy"]["orthogonal"][lags] > 0.04)
-    diff = sim["nonlinear"]["chain"] - sim["nonlinear"]["orthogonal"]
-    assert np.all(diff[40:] > 0.2) and np.all(diff[:11] < -0.02)
-    assert set(exact["nonlinear"]) == {"chain"}
-
-
 # --------------------------------------------------------------------------- seeds
 
 
@@ -375,9 +335,6 @@ W5, V5 = chain(5), _e1(5)
         (lambda: dec.iterated_nonlinearity_r2("gelu", 3), "nonlinearity"),
         (lambda: dec.iterated_nonlinearity_r2("elu", 3, n_quad=2), "n_quad"),
         (lambda: dec.iterated_nonlinearity_r2("elu", 3, input_scale=0.0), "input_scale"),
-        (lambda: plot_decoding_explorer(noise_std=-1.0), "noise_std"),
-        (lambda: plot_decoding_explorer(nonlinearity="sin"), "nonlinearity"),
-        (lambda: plot_decoding_explorer(n=0), "n"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -388,61 +345,6 @@ def test_bad_input_raises_value_error_naming_the_argument(call, name):
 def test_overflow_is_reported_not_returned():
     with pytest.raises(ValueError, match="blow up|overflow"):
         dec.r2_curve(chain(5, 1e200), _e1(5), 5, n_train=20)
-
-
-# --------------------------------------------------------------------------- plots
-
-
-def test_plot_decoding_curves_labels_and_lines():
-    fig = plot_decoding_curves(
-        {"chain": np.linspace(1, 0.5, 10), "orthogonal": np.full(10, 0.3)},
-        {"chain": np.linspace(1, 0.5, 10)},
-        title="test",
-    )
-    assert isinstance(fig, Figure) and fig.canvas.manager is None  # not registered with pyplot
-    ax = fig.axes[0]
-    assert ax.get_xlabel() == "lag k (steps into the past)" and ax.get_ylabel() == "decoding R²"
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["chain (simulated)", "random orthogonal (simulated)", "chain (exact)"]
-
-
-def test_explorer_redraws_in_place_with_overlays():
-    fig = plot_decoding_explorer(n=30, seq_len=30, quick=True)  # elu, sigma = 0.1: no exact curve
-    assert isinstance(fig, Figure) and len(fig.axes) == 1
-    assert len(fig.axes[0].get_legend().get_texts()) == 2
-    assert "elu" in fig.axes[0].get_title() and "σ = 0.1" in fig.axes[0].get_title()
-    same = plot_decoding_explorer(nonlinearity="linear", n=30, seq_len=30, fig=fig, quick=True)
-    assert same is fig and len(fig.axes) == 1
-    assert len(fig.axes[0].get_legend().get_texts()) == 4  # both exact population curves
-    plot_decoding_explorer(noise_std=0.0, n=30, seq_len=40, fig=fig, quick=True)
-    assert len(fig.axes[0].get_legend().get_texts()) == 3  # the elu chain's quadrature curve
-
-
-def test_figure2_plot_has_three_panels():
-    p = dec.DecodingPreset(n=20, seq_len=20, n_train=200, n_test=100, quick=True)
-    fig = plot_decoding_figure(dec.figure2_curves(p), p)
-    assert len(fig.axes) == 3
-    assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c"]
-
-
-def test_decoding_widget_slider_redraws_the_same_figure_with_the_new_curve():
-    from nnrnn_edu.widgets import DecodingExplorer
-
-    ex = DecodingExplorer(n=30, seq_len=30, nonlinearity="linear", noise_std=0.1)
-    fig = ex.figure
-    before = fig.axes[0].lines[0].get_ydata().copy()  # chain, simulated
-    ex.controls["noise_std"].value = 0.5  # what a slider drag does
-    after = fig.axes[0].lines[0].get_ydata()
-    assert ex.figure is fig and len(fig.axes) == 1
-    assert np.all(after < before)  # more noise, less memory at every lag
-    p = dec.decoding_preset()
-    expected = dec.r2_curve(chain(30), _e1(30), 30, 0.5, "linear",
-                            n_train=max(p.explorer_n_train, 10 * 31), n_test=p.explorer_n_test, seed=0)
-    assert np.array_equal(after, expected)
-    ex.update(nonlinearity="tanh", input_scale=2.0)
-    assert "tanh" in fig.axes[0].get_title() and "input scale 2" in fig.axes[0].get_title()
-    with pytest.raises(ValueError, match="control"):
-        ex.update(beta=1)
 
 
 def test_wins_from_lag():

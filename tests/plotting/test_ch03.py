@@ -1,10 +1,10 @@
-"""Chapter 3 plots: task examples, training history, Figure 3 from a sweep summary."""
+"""Chapter 3 plots (nnrnn_edu.plotting.ch03): task examples, training history, Figure 3 from a sweep summary."""
 
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnrnn_edu import data, plotting, sweep, tasks, train
+from nnrnn_edu import data, plotting, tasks, training
 
 
 def test_task_examples_show_the_three_tasks():
@@ -26,7 +26,7 @@ def test_task_examples_show_the_three_tasks():
 
 
 def _fake(task, init, scale, lr, seed, vals):
-    cfg = train.TrainConfig(task=task, init=init, init_scale=scale, lr=lr, seed=seed)
+    cfg = training.TrainConfig(task=task, init=init, init_scale=scale, lr=lr, seed=seed)
     return {
         "name": cfg.run_name(), "config": cfg.to_dict(), "seed": seed, "status": "completed",
         "history": {"update": [10, 20], "epoch": [0.5, 1.0], "train_loss": list(vals), "val_loss": list(vals)},
@@ -42,7 +42,7 @@ def test_figure3_curves_are_seed_means_and_bars_count_successes():
         _fake("copy", "orthogonal", 1.0, 1e-3, 1, [0.5, 0.39]),
         _fake("copy", "orthogonal", 1.0, 1e-3, 2, [0.5, 0.41]),
     ]
-    fig = plotting.plot_figure3(sweep.summarize(runs), "synthetic test")
+    fig = plotting.plot_figure3(training.summarize(runs), "synthetic test")
     top, bottom = fig.axes[0], fig.axes[1]
     assert "synthetic test" in fig._suptitle.get_text()
     lines = {ln.get_label().split(" (")[0]: ln for ln in top.lines}

@@ -1,0 +1,47 @@
+"""Plotting: data in, :class:`matplotlib.figure.Figure` out; one module per chapter.
+
+- :mod:`~nnrnn_edu.plotting.style` - the colour and label of each network kind, task labels
+- :mod:`~nnrnn_edu.plotting.ch01` - connectivity, memory curves, J_tot against N, memory explorer
+- :mod:`~nnrnn_edu.plotting.ch02` - decoding curves, Figure 2, decoding explorer
+- :mod:`~nnrnn_edu.plotting.ch03` - task examples, Figure 3, training histories
+- :mod:`~nnrnn_edu.plotting.ch04` - pseudospectra, pseudospectrum explorer, weight profiles, Henrici bars
+
+Every ``plot_*`` function only draws; the numbers come from the library (the
+explorers' from ``*_explorer_data`` functions). Given ``fig=`` (or ``ax=``) a
+function draws into it (cleared first), which is how widgets redraw in place.
+Everything is re-exported here: ``from nnrnn_edu import plotting; plotting.plot_figure3(...)``.
+"""
+
+from .ch01 import plot_connectivity, plot_memory_curves, plot_memory_explorer, plot_total_memory_scaling
+from .ch02 import PANEL_TITLES, plot_decoding_curves, plot_decoding_explorer, plot_decoding_figure
+from .ch03 import plot_figure3, plot_task_examples, plot_training_history
+from .ch04 import (
+    PSEUDOSPECTRUM_LEVELS,
+    plot_henrici_before_after,
+    plot_pseudospectrum,
+    plot_pseudospectrum_explorer,
+    plot_weight_profile,
+)
+from .style import KIND_COLORS, KIND_LABELS, TASK_LABELS
+
+__all__ = [
+    "KIND_COLORS",
+    "KIND_LABELS",
+    "PANEL_TITLES",
+    "PSEUDOSPECTRUM_LEVELS",
+    "TASK_LABELS",
+    "plot_connectivity",
+    "plot_decoding_curves",
+    "plot_decoding_explorer",
+    "plot_decoding_figure",
+    "plot_figure3",
+    "plot_henrici_before_after",
+    "plot_memory_curves",
+    "plot_memory_explorer",
+    "plot_pseudospectrum",
+    "plot_pseudospectrum_explorer",
+    "plot_task_examples",
+    "plot_total_memory_scaling",
+    "plot_training_history",
+    "plot_weight_profile",
+]

@@ -1,0 +1,216 @@
+"""Chapter 1 plots: connectivity matrices, memory curves, J_tot against N, the memory explorer.
+
+Every ``plot_*`` function only draws: data in, :class:`matplotlib.figure.Figure` out.
+The explorer's numbers come from :func:`nnrnn_edu.chapters.ch01.memory_explorer_data`.
+See chapter 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib import ticker
+from matplotlib.figure import Figure
+
+from ..chapters.ch01 import MemoryExplorerData
+from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
+
+
+def plot_connectivity(
+    matrices: Mapping[str, np.ndarray], max_units: int | None = 20, fig: Figure | None = None
+) -> Figure:
+    """Connectivity matrices as images, one panel each (paper Figure 1a).
+
+    Parameters
+    ----------
+    matrices : mapping of title -> ndarray, shape (N, N)
+        Matrices in the column convention (row i receives from column j).
+    max_units : int or None
+        Show only the top-left ``max_units x max_units`` block so that single
+        connections stay visible; ``None`` shows everything.
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+
+    See chapter 1, section 1.
+    """
+    if not matrices:
+        raise ValueError("matrices must contain at least one matrix")
+    fig = _fresh(fig, figsize=(3.0 * len(matrices), 3.3))
+    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
+    for ax, (title, W) in zip(axes, matrices.items()):
+        W = np.asarray(W, dtype=float)
+        shown = W if max_units is None else W[:max_units, :max_units]
+        lim = max(float(np.max(np.abs(shown))), 1e-12)
+        im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("from unit j")
+        ax.set_ylabel("to unit i")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    if max_units is not None:
+        fig.suptitle(f"W[i, j] (first {max_units} units shown)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_memory_curves(
+    curves: Mapping[str, np.ndarray],
+    ylabel: str = "Fisher memory J(k)",
+    logy: bool = True,
+    colors: Mapping[str, str] | None = None,
+    styles: Mapping[str, str] | None = None,
+    title: str | None = None,
+    ax=None,
+) -> Figure:
+    """Curves over the lag k, e.g. Fisher memory (Figure 1b) or ``||W^k v||^2`` (Figure 1c).
+
+    Parameters
+    ----------
+    curves : mapping of label -> ndarray, shape (K,)
+    ylabel : str
+    logy : bool
+        Log-scale y axis (zeros are dropped from log plots).
+    colors, styles : mapping of label -> matplotlib colour / line style, optional
+    title : str, optional
+    ax : matplotlib Axes, optional
+        Draw into this axes; otherwise a new figure is made.
+
+    Returns
+    -------
+    Figure
+
+    See chapter 1, sections 2 and 3.
+    """
+    if ax is None:
+        fig = Figure(figsize=(5.5, 3.8))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    for label, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        k = np.arange(y.size)
+        if logy:
+            keep = y > 0
+            k, y = k[keep], y[keep]
+        ax.plot(
+            k,
+            y,
+            (styles or {}).get(label, "-"),
+            color=(colors or {}).get(label),
+            label=label,
+            lw=1.8,
+        )
+    if logy:
+        ax.set_yscale("log")
+        # plain "%g" labels: mathtext tick labels cost ~0.1 s per redraw (widgets)
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
+        ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    _label_axes(ax, "lag k (steps into the past)", ylabel, title)
+    return fig
+
+
+def plot_total_memory_scaling(
+    totals: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    reference: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    ax=None,
+) -> Figure:
+    """Total Fisher memory against network size N (log-log), with reference curves.
+
+    Parameters
+    ----------
+    totals : mapping of label -> (sizes, J_tot), each ndarray of shape (M,)
+        Computed ``J_tot`` per network family, at its own sizes.
+    reference : mapping of label -> (sizes, values), optional
+        Closed forms drawn dashed (e.g. ``N``, ``ln N + 0.577``).
+
+    Returns
+    -------
+    Figure
+
+    See chapter 1, section 4.
+    """
+    if not totals:
+        raise ValueError("totals must contain at least one curve")
+    if ax is None:
+        fig = Figure(figsize=(6.0, 4.2))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    for label, (n, y) in totals.items():
+        ax.plot(n, y, "o-", label=label, ms=4)
+    for label, (n, y) in (reference or {}).items():
+        ax.plot(n, y, "--", color="0.5", lw=1, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("network size N")
+    ax.set_ylabel("total Fisher memory J_tot")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, which="both")
+    return fig
+
+
+def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) -> Figure:
+    """Chapter 1's explorer figure: J(k) and transient amplification of one network.
+
+    Draws the network's Fisher memory curve next to ``||W^k v||^2``, with the chain
+    at alpha = 1 (``J(k) = 1/(k+1)``) as a dashed reference, and puts ``J_tot``,
+    the spectral radius and the Henrici index in the title (and the finite horizon
+    T, if one was used). If ``data.error`` is set, the figure says why instead.
+
+    Parameters
+    ----------
+    data : MemoryExplorerData
+        From :func:`nnrnn_edu.chapters.ch01.memory_explorer_data`.
+    fig : Figure or None
+        The figure to redraw in place (widgets pass theirs); ``None`` makes one.
+
+    Returns
+    -------
+    Figure
+        Two axes: ``fig.axes[0]`` holds J(k), ``fig.axes[1]`` the amplification.
+
+    See chapter 1, section 5.
+    """
+    fig = _fresh(fig, figsize=(10, 3.8))
+    if data.error is not None:
+        # a slider can reach networks whose C is beyond float64: say so in the figure
+        fig.text(0.5, 0.5, f"cannot compute J(k) here:\n{data.error}", ha="center", va="center", wrap=True)
+        return fig
+    J = data.J
+    ax_j, ax_a = fig.subplots(1, 2)
+    color = KIND_COLORS[data.kind]
+    label = KIND_LABELS[data.kind]
+    plot_memory_curves(
+        {label: J, "chain, alpha = 1: 1/(k+1)": data.reference},
+        colors={label: color, "chain, alpha = 1: 1/(k+1)": "0.4"},
+        styles={"chain, alpha = 1: 1/(k+1)": "--"},
+        ax=ax_j,
+    )
+    ax_j.set_ylim(bottom=max(1e-6, min(1e-4, float(np.min(J[J > 0])) if np.any(J > 0) else 1e-4)))
+    plot_memory_curves(
+        {label: data.amplification},
+        ylabel="signal strength ||W^k v||^2",
+        colors={label: color},
+        ax=ax_a,
+    )
+    params = {
+        "chain": f"alpha={data.alpha:g}",
+        "fbchain": f"alpha={data.alpha:g}, beta={data.beta:g}",
+        "identity": f"lambda={data.lam:g}",
+        "orthogonal": f"lambda={data.lam:g}",
+    }[data.kind]
+    where = "stationary C" if data.horizon is None else f"finite horizon T={data.horizon}"
+    fig.suptitle(
+        f"{label} ({params}), N={data.n}: J_tot = {data.J_tot:.3g}, spectral radius = {data.spectral_radius:.3g}, "
+        f"Henrici d = {data.henrici:.3g}  [{where}]",
+        fontsize=10,
+    )
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.88, wspace=0.3)
+    return fig
+
+
+__all__ = ["plot_connectivity", "plot_memory_curves", "plot_memory_explorer", "plot_total_memory_scaling"]

@@ -1,0 +1,165 @@
+"""Chapter 2 plots: decoding curves, paper Figure 2, the decoding explorer.
+
+Every ``plot_*`` function only draws: data in, :class:`matplotlib.figure.Figure` out.
+The curves come from :mod:`nnrnn_edu.chapters.ch02` (:func:`~nnrnn_edu.chapters.ch02.figure2_curves`,
+:func:`~nnrnn_edu.chapters.ch02.decoding_explorer_data`). See chapter 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..chapters.ch02 import PANELS, DecodingExplorerData, DecodingPreset, decoding_preset
+from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
+
+PANEL_TITLES = {
+    "linear": "a  linear, no noise",
+    "noisy": "b  linear, noise sigma = {sigma:g}",
+    "nonlinear": "c  {f}, no noise",
+}
+"""Panel titles of :func:`plot_decoding_figure` (formatted with the preset's values)."""
+
+
+def plot_decoding_curves(
+    curves: Mapping[str, np.ndarray],
+    exact: Mapping[str, np.ndarray] | None = None,
+    title: str | None = None,
+    ax=None,
+) -> Figure:
+    """Decoding curves R^2(k): simulated (solid) with exact curves (dashed) where known.
+
+    Parameters
+    ----------
+    curves : mapping of name -> ndarray, shape (L,)
+        Monte Carlo curves (:func:`nnrnn_edu.decoding.r2_curve`). Names that are
+        network kinds (``"chain"``, ``"orthogonal"``, ...) get the book's colour
+        and label; other names are used as they are.
+    exact : mapping of name -> ndarray, shape (L,), optional
+        Exact curves (:func:`~nnrnn_edu.decoding.population_r2_curve`,
+        :func:`~nnrnn_edu.decoding.elu_chain_r2_curve`), drawn dashed in the
+        colour of the curve with the same name.
+    title : str, optional
+    ax : matplotlib Axes, optional
+        Draw into this axes; otherwise a new figure is made.
+
+    Returns
+    -------
+    Figure
+
+    See chapter 2.
+    """
+    if not curves and not exact:
+        raise ValueError("curves must contain at least one curve")
+    if ax is None:
+        fig = Figure(figsize=(5.5, 3.8))
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    lowest = 0.0
+    for name, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        ax.plot(np.arange(y.size), y, "-", color=KIND_COLORS.get(name), lw=1.6,
+                label=f"{KIND_LABELS.get(name, name)} (simulated)")
+        lowest = min(lowest, float(np.min(y)))
+    for name, y in (exact or {}).items():
+        y = np.asarray(y, dtype=float)
+        ax.plot(np.arange(y.size), y, "--", color=KIND_COLORS.get(name, "0.3"), lw=1.2,
+                label=f"{KIND_LABELS.get(name, name)} (exact)")
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    ax.set_ylim(max(-0.5, lowest - 0.05), 1.05)
+    _label_axes(ax, "lag k (steps into the past)", "decoding R²", title)
+    return fig
+
+
+def plot_decoding_figure(
+    result: Mapping[str, Mapping[str, Mapping[str, np.ndarray]]],
+    preset: DecodingPreset | None = None,
+    fig: Figure | None = None,
+) -> Figure:
+    """Paper Figure 2: the three decoding panels side by side.
+
+    Parameters
+    ----------
+    result : dict
+        Output of :func:`nnrnn_edu.chapters.ch02.figure2_curves`:
+        ``{"simulated": {panel: {kind: R2}}, "exact": {panel: {kind: R2}}}``.
+    preset : DecodingPreset or None
+        For the panel titles (noise level, non-linearity, sizes);
+        ``None``: :func:`nnrnn_edu.chapters.ch02.decoding_preset`.
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+        One axes per panel, in the order of :data:`nnrnn_edu.chapters.ch02.PANELS`.
+
+    See chapter 2.
+    """
+    p = decoding_preset() if preset is None else preset
+    panels = [panel for panel in PANELS if panel in result["simulated"]]
+    if not panels:
+        raise ValueError(f"result['simulated'] must contain some of the panels {PANELS}")
+    fig = _fresh(fig, figsize=(5.0 * len(panels), 3.9))
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        plot_decoding_curves(
+            result["simulated"][panel],
+            result.get("exact", {}).get(panel),
+            title=PANEL_TITLES[panel].format(sigma=p.noise_std, f=p.nonlinearity),
+            ax=ax,
+        )
+    fig.suptitle(
+        f"Decoding s(L-k) from h(L): N = {p.n}, L = {p.seq_len}, "
+        f"{p.n_train} training / {p.n_test} held-out sequences"
+        + (" (quick mode)" if p.quick else ""),
+        fontsize=10,
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plot_decoding_explorer(data: DecodingExplorerData, fig: Figure | None = None) -> Figure:
+    """Chapter 2's explorer figure: chain versus random orthogonal decoding curves.
+
+    Simulated curves solid, exact ones dashed where they exist; the title gives
+    the setting and the decoder's sample sizes. If ``data.error`` is set, the
+    figure says why instead.
+
+    Parameters
+    ----------
+    data : DecodingExplorerData
+        From :func:`nnrnn_edu.chapters.ch02.decoding_explorer_data`.
+    fig : Figure or None
+        The figure to redraw in place (widgets pass theirs); ``None`` makes one.
+
+    Returns
+    -------
+    Figure
+        One axes: two simulated curves, and up to two exact ones.
+
+    See chapter 2, section 4.
+    """
+    fig = _fresh(fig, figsize=(6.5, 4.2))
+    if data.error is not None:
+        # a slider can reach networks that overflow float64: say so in the figure
+        fig.text(0.5, 0.5, f"cannot decode here:\n{data.error}", ha="center", va="center", wrap=True)
+        return fig
+    ax = fig.add_subplot()
+    plot_decoding_curves(data.simulated, data.exact, ax=ax)
+    ax.set_title(
+        f"{data.nonlinearity}, noise σ = {data.noise_std:g}, input scale {data.input_scale:g}; "
+        f"chain α = {data.alpha:g}, orthogonal λ = {data.lam:g}\nN = {data.n}, L = {data.seq_len}; "
+        f"decoder fitted on {data.n_train} sequences, scored on {data.n_test}",
+        fontsize=9,
+    )
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.12, top=0.87)
+    if fig.canvas is not None:
+        fig.canvas.draw_idle()
+    return fig
+
+
+__all__ = ["PANEL_TITLES", "plot_decoding_curves", "plot_decoding_explorer", "plot_decoding_figure"]

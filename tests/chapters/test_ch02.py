@@ -1,0 +1,116 @@
+"""Chapter 2's module (nnrnn_edu.chapters.ch02): presets, the Figure-2 computation, the decoding explorer's data."""
+
+import numpy as np
+import pytest
+
+from nnrnn_edu import config
+from nnrnn_edu import connectivity as cx
+from nnrnn_edu import decoding as dec
+from nnrnn_edu.chapters import ch02
+
+
+def _e1(n):
+    v = np.zeros(n)
+    v[0] = 1.0
+    return v
+
+
+def test_presets(monkeypatch):
+    full, quick = ch02.decoding_preset(False), ch02.decoding_preset(True)
+    assert (full.n, full.seq_len, full.noise_std) == (100, 100, 0.1)
+    assert (quick.n, quick.seq_len) == (full.n, full.seq_len)  # same lags
+    assert quick.n_train < full.n_train and quick.quick and not full.quick
+    monkeypatch.setenv(config.QUICK_ENV_VAR, "1")
+    assert ch02.decoding_preset() is quick
+    monkeypatch.setenv(config.QUICK_ENV_VAR, "0")
+    assert ch02.decoding_preset() is full
+    with pytest.raises(ValueError, match="quick"):
+        ch02.decoding_preset("yes")
+
+
+def test_quick_preset_keeps_the_qualitative_result():
+    p = ch02.decoding_preset(quick=True)
+    res = ch02.figure2_curves(p)
+    sim, exact = res["simulated"], res["exact"]
+    assert set(sim) == set(ch02.PANELS) and set(sim["linear"]) == set(p.kinds)
+    assert all(c.shape == (p.seq_len,) for panel in sim.values() for c in panel.values())
+    # (a) all lags decoded, (b) chain above orthogonal, (c) chain wins late, orthogonal early
+    for kind in ("chain", "orthogonal"):
+        assert sim["linear"][kind].min() > 0.99
+    assert np.all(exact["noisy"]["chain"] - exact["noisy"]["orthogonal"] > 0.1)
+    lags = [0, 9, 24, 49, 74, 99]
+    # smallest margins over 5 networks x 5 seeds of the quick preset: noisy MC gap 0.089,
+    # elu chain - orth 0.50 for k >= 40, orth - chain 0.055 for k <= 10 (crossing at k = 24-26)
+    assert np.all(sim["noisy"]["chain"][lags] - sim["noisy"]["orthogonal"][lags] > 0.04)
+    diff = sim["nonlinear"]["chain"] - sim["nonlinear"]["orthogonal"]
+    assert np.all(diff[40:] > 0.2) and np.all(diff[:11] < -0.02)
+    assert set(exact["nonlinear"]) == {"chain"}
+
+
+def test_figure2_networks_are_the_papers():
+    p = ch02.DecodingPreset(n=12, kinds=("chain", "fbchain", "orthogonal"), alpha=1.1, beta=0.05)
+    nets = ch02.figure2_networks(p)
+    assert list(nets) == ["chain", "fbchain", "orthogonal"]
+    assert np.array_equal(nets["chain"][0], cx.chain(12, 1.1)) and np.array_equal(nets["chain"][1], _e1(12))
+    # fbchain keeps the paper's forward gain whatever the chain's alpha; beta is the feedback
+    assert np.array_equal(nets["fbchain"][0], cx.chain_with_feedback(12, cx.FBCHAIN_FORWARD, 0.05))
+    W, v = nets["orthogonal"]
+    assert np.allclose(W @ W.T, np.eye(12)) and np.linalg.norm(v) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="kinds"):
+        ch02.figure2_networks(ch02.DecodingPreset(kinds=("ring",)))
+
+
+def test_figure2_curves_small_preset_shapes_and_exact_curves():
+    p = ch02.DecodingPreset(n=20, seq_len=20, n_train=200, n_test=100, quick=True)
+    res = ch02.figure2_curves(p)
+    assert set(res["simulated"]) == set(ch02.PANELS)
+    nets = ch02.figure2_networks(p)
+    W, v = nets["chain"]
+    assert np.array_equal(res["exact"]["noisy"]["chain"], dec.population_r2_curve(W, v, 20, p.noise_std))
+    assert np.array_equal(res["simulated"]["nonlinear"]["orthogonal"],
+                          dec.r2_curve(*nets["orthogonal"], 20, nonlinearity="elu", n_train=200, n_test=100,
+                                       seed=p.seed, ridge=p.ridge))
+
+
+# --------------------------------------------------------------------------- the explorer's data
+
+
+def test_explorer_data_are_r2_curves_with_the_explorer_sizes():
+    d = ch02.decoding_explorer_data(noise_std=0.5, nonlinearity="identity", n=30, seq_len=30, quick=True)
+    p = ch02.decoding_preset(True)
+    assert d.error is None and d.nonlinearity == "linear"
+    assert (d.n_train, d.n_test) == (max(p.explorer_n_train, 10 * 31), p.explorer_n_test)
+    expected = dec.r2_curve(cx.chain(30), _e1(30), 30, 0.5, "linear", n_train=d.n_train, n_test=d.n_test, seed=0)
+    assert np.array_equal(d.simulated["chain"], expected)
+    assert set(d.exact) == {"chain", "orthogonal"}  # linear: both exact population curves
+
+
+def test_explorer_data_exact_curves_by_setting():
+    noisy_elu = ch02.decoding_explorer_data(n=30, seq_len=30, quick=True)  # elu, sigma = 0.1: none exact
+    assert set(noisy_elu.simulated) == {"chain", "orthogonal"} and noisy_elu.exact == {}
+    d = ch02.decoding_explorer_data(noise_std=0.0, n=30, seq_len=40, input_scale=2.0, quick=True)
+    chain_exact = d.exact["chain"]
+    assert set(d.exact) == {"chain"} and chain_exact.shape == (40,)
+    assert np.all(chain_exact[30:] == 0)  # inputs older than N - 1 steps have left the chain
+    np.testing.assert_array_equal(chain_exact[:30], dec.iterated_nonlinearity_r2("elu", 30, input_scale=2.0))
+
+
+def test_explorer_data_report_overflow_instead_of_raising():
+    d = ch02.decoding_explorer_data(nonlinearity="linear", alpha=1e20, n=20, seq_len=20, quick=True)
+    assert d.simulated == {} and d.exact == {} and "overflow" in d.error
+
+
+@pytest.mark.parametrize(
+    "kw,name",
+    [
+        ({"noise_std": -1.0}, "noise_std"),
+        ({"nonlinearity": "sin"}, "nonlinearity"),
+        ({"n": 0}, "n"),
+        ({"seq_len": 0}, "seq_len"),
+        ({"input_scale": 0.0}, "input_scale"),
+        ({"quick": "yes"}, "quick"),
+    ],
+)
+def test_explorer_data_bad_input_names_argument(kw, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        ch02.decoding_explorer_data(**kw)

@@ -1,0 +1,62 @@
+"""Chapter 1 plots (nnrnn_edu.plotting.ch01): connectivity, memory curves, J_tot against N, the explorer figure."""
+
+import numpy as np
+import pytest
+
+from nnrnn_edu import connectivity as cx
+from nnrnn_edu import plotting
+from nnrnn_edu.chapters.ch01 import memory_explorer_data
+
+
+def test_plot_connectivity_panels_and_labels():
+    mats = {k: cx.recurrent_matrix(k, 30, 1.0, seed=0) for k in cx.KINDS}
+    fig = plotting.plot_connectivity(mats, max_units=10)
+    images = [ax for ax in fig.axes if ax.images]
+    assert len(images) == 4
+    assert images[2].images[0].get_array().shape == (10, 10)
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in images)
+    with pytest.raises(ValueError, match="matrices"):
+        plotting.plot_connectivity({})
+
+
+def test_plot_memory_curves_drops_zeros_on_log_axis():
+    fig = plotting.plot_memory_curves({"a": np.array([1.0, 0.5, 0.0]), "b": np.ones(3)})
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_xlabel().startswith("lag k")
+    assert len(ax.lines[0].get_xdata()) == 2
+
+
+def test_plot_total_memory_scaling_draws_totals_and_references():
+    sizes = np.array([10, 100])
+    fig = plotting.plot_total_memory_scaling({"chain": (sizes, np.array([2.9, 5.2]))},
+                                             {"N": (sizes, sizes.astype(float))})
+    ax = fig.axes[0]
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    assert [ln.get_label() for ln in ax.lines] == ["chain", "N"]
+    assert np.array_equal(ax.lines[0].get_ydata(), [2.9, 5.2])
+    with pytest.raises(ValueError, match="totals"):
+        plotting.plot_total_memory_scaling({})
+
+
+@pytest.mark.parametrize("kind", cx.KINDS)
+def test_explorer_figure_draws_the_data(kind):
+    data = memory_explorer_data(kind=kind, n=40, alpha=1.2, beta=0.05, lam=0.9, k_max=60)
+    fig = plotting.plot_memory_explorer(data)
+    keep = data.J > 0
+    assert np.array_equal(fig.axes[0].lines[0].get_ydata(), data.J[keep])
+    amp = data.amplification
+    assert np.array_equal(fig.axes[1].lines[0].get_ydata(), amp[amp > 0])
+    assert f"J_tot = {data.J_tot:.3g}" in fig._suptitle.get_text()
+
+
+def test_explorer_figure_redraws_in_place_and_names_the_horizon():
+    fig = plotting.plot_memory_explorer(memory_explorer_data(kind="chain", n=30))
+    same = plotting.plot_memory_explorer(memory_explorer_data(kind="orthogonal", n=30, lam=1.0), fig=fig)
+    assert same is fig and len(fig.axes) == 2
+    assert "finite horizon T=60" in fig._suptitle.get_text()
+    assert "J_tot = 1" in fig._suptitle.get_text()
+
+
+def test_explorer_figure_reports_the_error_instead_of_curves():
+    fig = plotting.plot_memory_explorer(memory_explorer_data(kind="fbchain", n=100, alpha=1.5, beta=0.3))
+    assert not fig.axes and any("cannot compute" in t.get_text() for t in fig.texts)

@@ -1,0 +1,55 @@
+"""Chapter 4 plots (nnrnn_edu.plotting.ch04): pseudospectra, the explorer figure, weight profiles, Henrici bars."""
+
+import numpy as np
+import pytest
+from matplotlib.container import BarContainer
+
+from nnrnn_edu import analysis as an
+from nnrnn_edu import connectivity as cx
+from nnrnn_edu import plotting
+
+
+def test_plot_pseudospectrum_axes_and_levels():
+    ps = an.pseudospectrum(cx.chain(30, 1.0), n_grid=30)
+    fig = plotting.plot_pseudospectrum(ps, eps=(1e-1, 1e-3), highlight=1e-2)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "Re z" and ax.get_ylabel() == "Im z"
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "eigenvalues" in labels and "unit circle" in labels and any("0.001" in s for s in labels)
+    eig_line = [ln for ln in ax.lines if ln.get_marker() == "o"][0]
+    assert np.allclose(eig_line.get_xdata(), 0.0)
+    with pytest.raises(ValueError, match="eps"):
+        plotting.plot_pseudospectrum(ps, eps=-1.0)
+
+
+def test_pseudospectrum_explorer_figure_redraws_in_place():
+    data = an.pseudospectrum_explorer_data(kind="chain", n=30, n_grid=30)
+    fig = plotting.plot_pseudospectrum_explorer(data)
+    title = fig.axes[0].get_title()
+    assert f"spectral radius {data.spectral_radius:.3g}" in title and "ε=0.01" in title
+    other = an.pseudospectrum_explorer_data(kind="orthogonal", n=30, lam=0.9, n_grid=30)
+    same = plotting.plot_pseudospectrum_explorer(other, fig=fig)
+    assert same is fig and len(fig.axes) == 1
+    assert "random orthogonal" in fig.axes[0].get_title() and "λ=0.9" in fig.axes[0].get_title()
+
+
+def test_plot_weight_profile_and_henrici_bars():
+    n = 20
+    chain = an.mean_weight_profile([an.PulseNetwork(cx.chain(n, 1.0), np.eye(n)[0], np.zeros(n), "elu")] * 2)
+    fig = plotting.plot_weight_profile({"chain": chain}, max_lag=5)
+    ax = fig.axes[0]
+    assert np.array_equal(ax.lines[0].get_xdata(), np.arange(-5, 6))
+    assert ax.lines[0].get_ydata()[6] == pytest.approx(1.0) and ax.get_xlabel().startswith("order difference")
+    assert len(ax.collections) == 1  # the s.e.m. band
+    fig = plotting.plot_henrici_before_after(
+        {"identity": [0.0, 0.0], "orthogonal": [0.0, 0.0, 0.0]},
+        {"identity": [2.0, 2.6], "orthogonal": [2.7, 2.8, 2.75]},
+        reference={"identity": (2.33, 1.02), "orthogonal": (2.74, 0.07)},
+    )
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if isinstance(c, BarContainer)]
+    assert len(bars) == 2 and len(bars[0]) == 2 and bars[1][1].get_height() == pytest.approx(2.75)
+    diamonds = [ln for ln in ax.lines if ln.get_marker() == "D"]
+    assert [float(d.get_ydata()[0]) for d in diamonds] == [2.33, 2.74]  # the reference, one per kind
+    with pytest.raises(ValueError, match="before"):
+        plotting.plot_henrici_before_after({}, {"chain": [1.0]})
