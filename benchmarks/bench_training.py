@@ -34,7 +34,8 @@ import torch
 from torch import nn
 
 from nnrnn_edu import tasks
-from nnrnn_edu.models import EnsembleRNN, VanillaRNN, clip_grad_norm_per_model_, tune_cpu_allocator
+from nnrnn_edu.models import EnsembleRNN, VanillaRNN, tune_cpu_allocator
+from nnrnn_edu.training.optim import clip_grad_norm_per_model_
 
 FULL = {
     "copy": dict(T=500, N=100, nl="elu"),

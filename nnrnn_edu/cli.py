@@ -23,10 +23,18 @@ from their last checkpoint. See chapter 3.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Sequence
+
+import numpy as np
+
+from . import training
+from .config import QUICK_ENV_VAR
+from .connectivity import FBCHAIN_FEEDBACK, KINDS
+from .models import MODELS
+from .tasks import TASKS
+from .training import sweep
 
 _SLURM = (
     "SLURM job array (one shard per array task; shards are disjoint and cover the grid):\n"
@@ -54,12 +62,13 @@ def _scale_spec(text: str) -> tuple[str, tuple[float, ...]]:
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    from .config import QUICK_ENV_VAR
-    from .tasks import TASKS
-
     p.add_argument("--task", required=True, choices=TASKS,
                    help="benchmark: copy (T=500, cross-entropy at every step), addition (T=750, MSE) or "
                         "psmnist (pixel-by-pixel permuted MNIST, or the psDigits stand-in in quick mode)")
+    p.add_argument("--model", default="vanilla", choices=MODELS,
+                   help="recurrent model: vanilla (the paper's RNN on the hand-written BPTT engine, default), "
+                        "torch-rnn (torch.nn.RNN, tanh) or lstm (torch.nn.LSTM, every gate initialised like a "
+                        "vanilla RNN)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--quick", dest="quick", action="store_const", const=True, default=None,
                       help="quick preset: T=60 copy/addition, psDigits, 400 updates (CPU-sized; trends only)")
@@ -73,6 +82,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--eval-every", type=_positive_int,
                    help="updates between validations and checkpoints (default: once per epoch)")
     g.add_argument("--seq-len", type=_positive_int, help="sequence length T of copy/addition (paper: 500 / 750)")
+    g.add_argument("--nonlinearity", help="hidden non-linearity (default: the paper's for vanilla, tanh for "
+                                          "torch-rnn; lstm has none to choose)")
     g.add_argument("--hidden-size", type=_positive_int, help="hidden units N (paper: 100, or 25 for psMNIST)")
     g.add_argument("--batch-size", type=_positive_int, help="batch size (paper: 16)")
     g.add_argument("--val-size", type=_positive_int, help="validation sequences for copy/addition (paper: 10 000)")
@@ -89,7 +100,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     o.add_argument("--no-progress", dest="progress", action="store_false", help="no tqdm progress bars")
 
 
-_OVERRIDES = ("max_updates", "max_epochs", "epoch_size", "eval_every", "seq_len", "hidden_size", "batch_size",
+_OVERRIDES = ("model", "nonlinearity", "max_updates", "max_epochs", "epoch_size", "eval_every", "seq_len", "hidden_size", "batch_size",
               "val_size", "early_stop_loss", "clip_norm", "data_source", "device", "threads")
 
 
@@ -115,8 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{train,sweep,summarize}")
 
-    from .connectivity import KINDS
-
     t = sub.add_parser("train", help="train one network and write its JSON result",
                        description="Train one network with the paper's protocol (RMSprop rho=0.9, eps=1e-7, "
                                    "clip 10) and write <out>/<run_name>.json. Resumable: a killed run restarts "
@@ -124,11 +133,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(t)
     r = t.add_argument_group("the run")
     r.add_argument("--init", default="chain", choices=KINDS,
-                   help="recurrent initialiser: chain (alpha), fbchain (beta; forward weight 0.99), "
+                   help="recurrent initialiser: chain (alpha), fbchain (beta; forward weight alpha = 0.99), "
                         "identity or orthogonal (lambda) (default: chain)")
     r.add_argument("--init-scale", type=float,
                    help="alpha (chain), beta (fbchain) or lambda (identity, orthogonal) of the initialiser "
-                        "(default: 1.0, or 0.04 for fbchain)")
+                        f"(default: 1.0, or {FBCHAIN_FEEDBACK} for fbchain)")
     r.add_argument("--lr", type=float, default=1e-4, help="RMSprop learning rate (default 1e-4)")
     r.add_argument("--seed", type=int, default=1, help="seed of the initial weights and the training data (default 1)")
 
@@ -157,14 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Read every result file below the given directories (or the given files) "
                                    "and print, per task and initialiser, the success count and the best run.")
     m.add_argument("paths", nargs="+", help="result directories (searched recursively) or result files")
-    m.add_argument("--task", choices=("copy", "addition", "psmnist"), help="only this task")
+    m.add_argument("--task", choices=TASKS, help="only this task")
     m.add_argument("--json", metavar="FILE", help="also write the summary (curves included) as JSON to FILE")
     return parser
 
 
 def _jsonable(obj):
-    import numpy as np
-
     if isinstance(obj, dict):
         return {k: _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -177,12 +184,10 @@ def _jsonable(obj):
 
 
 def _cmd_train(args) -> int:
-    from . import train
-
-    scale = args.init_scale if args.init_scale is not None else (0.04 if args.init == "fbchain" else 1.0)
-    cfg = train.preset(args.task, args.quick, init=args.init, init_scale=scale, lr=args.lr,
-                       seed=args.seed, **_overrides(args))
-    res = train.train(cfg, args.out, resume=args.resume, progress=args.progress)
+    scale = args.init_scale if args.init_scale is not None else (FBCHAIN_FEEDBACK if args.init == "fbchain" else 1.0)
+    cfg = training.preset(args.task, args.quick, init=args.init, init_scale=scale, lr=args.lr,
+                          seed=args.seed, **_overrides(args))
+    res = training.train(cfg, args.out, resume=args.resume, progress=args.progress)
     best, final = res["best_val_loss"], res["final_val_loss"]
     print(f"{res['name']}: {res['status']} after {res['updates']} updates; "
           f"final val loss {final if final is None else f'{final:.5g}'}, best {best if best is None else f'{best:.5g}'}, "
@@ -192,8 +197,6 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    from . import sweep
-
     g = sweep.grid(args.task, args.quick, inits=args.inits, scales=dict(args.scales) if args.scales else None,
                    lrs=args.lrs, seeds=args.seeds, **_overrides(args))
     idx = cnt = None
@@ -208,20 +211,16 @@ def _cmd_sweep(args) -> int:
         return 0
     res = sweep.run_sweep(g, args.out, shard_index=idx, shard_count=cnt, ensemble_size=args.ensemble_size,
                           resume=args.resume, progress=args.progress)
-    print(sweep.summary_table(sweep.summarize(res)))
+    print(training.summary_table(training.summarize(res)))
     print(f"{len(res)} runs; results in {args.out}")
     return 0
 
 
 def _cmd_summarize(args) -> int:
-    from . import sweep
-
-    s = sweep.summarize(args.paths, task=args.task)
-    print(sweep.summary_table(s) if s else "no result files found")
+    s = training.summarize(args.paths, task=args.task)
+    print(training.summary_table(s) if s else "no result files found")
     if args.json:
-        from .train import write_json_atomic
-
-        write_json_atomic(args.json, _jsonable(s))
+        training.write_json_atomic(args.json, _jsonable(s))
         print(args.json)
     return 0
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nnrnn_edu import cli
+from nnrnn_edu import cli, training
 
 TINY = ["--quick", "--max-updates", "20", "--eval-every", "10", "--seq-len", "30", "--hidden-size", "12",
         "--val-size", "32", "--no-progress"]
@@ -24,9 +24,9 @@ def _run(*args, cwd):
     "command, words",
     [
         ([], ["train", "sweep", "summarize", "sbatch --array"]),
-        (["train"], ["--task", "--init", "--init-scale", "--lr", "--seed", "--max-updates", "--max-epochs",
+        (["train"], ["--task", "--model", "lstm", "torch-rnn", "--nonlinearity", "--init", "--init-scale", "--lr", "--seed", "--max-updates", "--max-epochs",
                      "--out", "--device", "--quick", "--full", "--no-resume", "--threads"]),
-        (["sweep"], ["--shard", "--ensemble-size", "--inits", "--scales", "--lrs", "--seeds", "--list",
+        (["sweep"], ["--model", "--shard", "--ensemble-size", "--inits", "--scales", "--lrs", "--seeds", "--list",
                      "SLURM_ARRAY_TASK_ID", "--out", "--device", "--no-resume"]),
         (["summarize"], ["paths", "--task", "--json"]),
     ],
@@ -47,6 +47,21 @@ def test_train_writes_result_file(tmp_path):
     assert res["status"] == "completed" and res["updates"] == 20 and res["config"]["seed"] == 2
     assert res["config"]["init"] == "fbchain" and res["config"]["seq_len"] == 30
     assert "completed" in proc.stdout and str(path.relative_to(tmp_path)) in proc.stdout
+
+
+@pytest.mark.parametrize("model, cls", [("lstm", "LSTM"), ("torch-rnn", "TorchRNN")])
+def test_train_and_sweep_other_models(tmp_path, model, cls):
+    proc = _run("train", "--task", "copy", "--model", model, "--lr", "1e-3", "--out", "res", *TINY, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    res = json.loads((tmp_path / "res" / f"copy_{model}_chain_1.0_0.001_1.json").read_text())
+    assert res["status"] == "completed" and res["config"]["model"] == model and res["model"]["name"] == model
+    sw = _run("sweep", "--task", "copy", "--model", model, "--inits", "chain", "identity", "--lrs", "1e-3",
+              "--out", "sw", *TINY, cwd=tmp_path)
+    assert sw.returncode == 0, sw.stderr
+    files = sorted(p.name for p in (tmp_path / "sw").glob("*.json"))
+    assert files == [f"copy_{model}_chain_1.02_0.001_1.json", f"copy_{model}_identity_1.0_0.001_1.json"]
+    loaded = training.load_results(str(tmp_path / "sw"))
+    assert [type(training.load_model(r)).__name__ for r in loaded] == [cls, cls]
 
 
 def test_sweep_shard_list_and_summarize(tmp_path):
@@ -72,6 +87,8 @@ def test_sweep_shard_list_and_summarize(tmp_path):
         (["sweep", "--task", "copy", "--quick", "--shard", "3/2", "--list"], "shard"),
         (["train", "--task", "copy", "--quick", "--lr", "-1", "--out", "unused"], "lr"),
         (["sweep", "--task", "copy", "--quick", "--scales", "chain:1.0"], "INIT=V1"),
+        (["train", "--task", "copy", "--quick", "--model", "lstm", "--nonlinearity", "elu", "--out", "u"],
+         "nonlinearity"),
     ],
 )
 def test_bad_arguments_exit_2_with_message(argv, word, capsys):

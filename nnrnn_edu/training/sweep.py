@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 
 from .. import config as _config
 from .. import tasks as _tasks
-from ..connectivity import KINDS
+from ..connectivity import FBCHAIN_FEEDBACK, KINDS
 from . import records
 from .config import TrainConfig, preset
 from .loop import group_key, train, train_ensemble
@@ -80,7 +80,7 @@ QUICK_SCALES: dict[str, tuple[float, ...]] = {
     "identity": (1.0,),
     "orthogonal": (1.0,),
     "chain": (1.02,),
-    "fbchain": (0.04,),
+    "fbchain": (FBCHAIN_FEEDBACK,),
 }
 """Scales of the quick grid: one typical value per initialiser."""
 

@@ -1,5 +1,5 @@
 """Chapter 4 orchestration: trained runs, run selection, Table 2, weight profiles (moved from
-tests/test_analysis.py; the imports still name nnrnn_edu.analysis - to be pointed at nnrnn_edu.chapters.ch04)."""
+tests/test_analysis.py)."""
 
 import json
 import os
@@ -9,20 +9,21 @@ import numpy as np
 import pytest
 
 from nnrnn_edu import analysis as an
-from nnrnn_edu import connectivity as cx  # noqa: F401
-from nnrnn_edu import sweep
-from nnrnn_edu import train as _train
+from nnrnn_edu import training
+from nnrnn_edu.chapters import ch04
+from nnrnn_edu.training import summary
+from nnrnn_edu.training import sweep
 
 
 def test_paper_table2_values():
-    assert an.PAPER_TABLE2["addition"]["orthogonal"] == (2.74, 0.07)
-    assert an.PAPER_TABLE2["psmnist"]["identity"] == (1.01, 0.12)
+    assert ch04.PAPER_TABLE2["addition"]["orthogonal"] == (2.74, 0.07)
+    assert ch04.PAPER_TABLE2["psmnist"]["identity"] == (1.01, 0.12)
 
 
 TINY4 = dict(hidden_size=8, batch_size=8, val_size=32, eval_batch_size=16, threads=1, max_updates=20, eval_every=10)
 
 
-def _tiny_grid(task, quick=None, inits=an.CHAPTER4_INITS):
+def _tiny_grid(task, quick=None, inits=ch04.CHAPTER4_INITS):
     extra = dict(seq_len=20) if task == "addition" else {}
     return sweep.grid(task, quick=True, inits=list(inits), scales={i: (1.0,) for i in inits},
                       lrs=(1e-3,), seeds=(1, 2), **TINY4, **extra)
@@ -33,10 +34,10 @@ def tiny_runs(tmp_path_factory):
     """8 tiny trained runs (addition and psDigits, identity and orthogonal, 2 seeds), N = 8, 20 updates."""
     root = tmp_path_factory.mktemp("ch4")
     runs = []
-    for task in an.CHAPTER4_TASKS:
+    for task in ch04.CHAPTER4_TASKS:
         out = root / task
         sweep.run_sweep(_tiny_grid(task), str(out), progress=False)
-        runs += sweep.load_results(str(out))
+        runs += summary.load_results(str(out))
     return runs
 
 
@@ -51,42 +52,43 @@ def _with_success(runs):
 
 
 def test_chapter4_grid_quick_and_cpu():
-    for task in an.CHAPTER4_TASKS:
-        q, f = an.chapter4_grid(task, quick=True), an.chapter4_grid(task, quick=False)
+    for task in ch04.CHAPTER4_TASKS:
+        q, f = ch04.chapter4_grid(task, quick=True), ch04.chapter4_grid(task, quick=False)
         assert len(q) == 12 and len(f) == 16
         for g, quick in ((q, True), (f, False)):
             assert dict(g.scales) == {"identity": (1.0,), "orthogonal": (1.0,)}
-            assert g.lrs == an.CHAPTER4_LEARNING_RATES[task]
-            assert g.base.max_updates == an.CHAPTER4_UPDATES[quick][task]
-            assert not sweep.is_full_scale({"config": g.base.to_dict()})
-    assert an.chapter4_grid("addition", quick=True).base.seq_len == 60
-    assert an.chapter4_grid("psmnist", quick=True).base.data_source == "digits"
+            assert g.lrs == ch04.CHAPTER4_LEARNING_RATES[task]
+            assert g.base.max_updates == ch04.CHAPTER4_UPDATES[quick][task]
+            assert not summary.is_full_scale({"config": g.base.to_dict()})
+    assert ch04.chapter4_grid("addition", quick=True).base.seq_len == 60
+    assert ch04.chapter4_grid("psmnist", quick=True).base.data_source == "digits"
 
 
 def test_trained_runs_trains_small_grid_once_then_reuses(tmp_path, monkeypatch):
-    monkeypatch.setattr(an, "chapter4_grid", _tiny_grid)
-    runs, source = an.trained_runs(tasks=("addition",), results_dir=str(tmp_path), quick=True, progress=False)
+    monkeypatch.setattr(ch04, "chapter4_grid", _tiny_grid)
+    runs, source = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), quick=True, progress=False)
     assert len(runs) == 4 and {r["config"]["init"] for r in runs} == {"identity", "orthogonal"}
+    source = str(source)
     assert source.startswith("addition: small CPU run (quick preset: T = 20, N = 8, 20 updates, 4 runs)")
     assert "not the paper's experiment" in source
     out = tmp_path / "quick" / "quick" / "chapter4" / "addition"
     files = sorted(out.glob("*.json"))
     assert len(files) == 4 and all(r.get("weights_file") for r in runs)
     stamps = [f.stat().st_mtime_ns for f in files]
-    again, _ = an.trained_runs(tasks="addition", results_dir=str(tmp_path), quick=True, progress=False)
+    again, _ = ch04.trained_runs(tasks="addition", results_dir=str(tmp_path), quick=True, progress=False)
     assert [f.stat().st_mtime_ns for f in files] == stamps  # reused, not retrained
     assert [r["name"] for r in again] == [r["name"] for r in runs]
-    _, cpu = an.trained_runs(tasks=("addition",), results_dir=str(tmp_path), quick=False, progress=False)
-    assert "chapter preset" in cpu and (tmp_path / "quick" / "cpu" / "chapter4" / "addition").is_dir()
+    _, cpu = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), quick=False, progress=False)
+    assert "chapter preset" in str(cpu) and not cpu["addition"].full_scale and (tmp_path / "quick" / "cpu" / "chapter4" / "addition").is_dir()
 
 
 def test_trained_runs_prefers_successful_full_scale_results(tmp_path, tiny_runs, monkeypatch):
-    full = _train.preset("addition", quick=False).to_dict()
+    full = training.preset("addition", quick=False).to_dict()
     for r in tiny_runs:
         if r["config"]["task"] != "addition":
             continue
         rec = {k: v for k, v in r.items() if k != "path"}
-        rec["config"] = {**rec["config"], **{k: full[k] for k in sweep._PROTOCOL_FIELDS}}
+        rec["config"] = {**rec["config"], **{k: full[k] for k in summary._PROTOCOL_FIELDS}}
         rec["success"] = True
         (tmp_path / "gpu").mkdir(exist_ok=True)
         with open(tmp_path / "gpu" / (r["name"] + ".json"), "w") as fh:
@@ -96,11 +98,11 @@ def test_trained_runs_prefers_successful_full_scale_results(tmp_path, tiny_runs,
     def no_training(*args, **kwargs):
         raise AssertionError("must not train when full-scale results exist")
 
-    monkeypatch.setattr(an, "chapter4_grid", no_training)
-    runs, source = an.trained_runs(tasks=("addition",), results_dir=str(tmp_path), progress=False)
-    assert len(runs) == 4 and all(sweep.is_full_scale(r) for r in runs)
-    assert source.startswith("addition: full-scale results (4 runs on cpu")
-    table = an.henrici_table(runs)
+    monkeypatch.setattr(ch04, "chapter4_grid", no_training)
+    runs, source = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), progress=False)
+    assert len(runs) == 4 and all(summary.is_full_scale(r) for r in runs)
+    assert source["addition"].full_scale and str(source).startswith("addition: full-scale results (4 runs on cpu")
+    table = ch04.henrici_table(runs)
     assert table["addition"]["identity"]["n"] == 2  # every full-scale success counts
 
 
@@ -113,20 +115,20 @@ def test_select_runs_success_fallback_and_labels():
         rec("a", "identity", True), rec("b", "identity", False), rec("c", "identity", True, "running"),
         rec("d", "orthogonal", False), rec("e", "orthogonal", False, "diverged", weights=False),
     ]
-    sel = an.select_runs(runs)
+    sel = ch04.select_runs(runs)
     ident, orth = sel["addition"]["identity"], sel["addition"]["orthogonal"]
     assert [r["name"] for r in ident.runs] == ["a"] and ident.successful_only
     assert (ident.n_runs, ident.n_success, ident.label) == (2, 1, "1 of 2 runs successful")
     assert [r["name"] for r in orth.runs] == ["d"] and not orth.successful_only
     assert orth.label == "0 of 2 runs successful: all 1 trained runs shown"
-    assert "orthogonal" not in an.select_runs(runs, fallback=False)["addition"]
+    assert "orthogonal" not in ch04.select_runs(runs, fallback=False)["addition"]
     for bad in ("results", {"config": {}}, [1, 2]):
         with pytest.raises(ValueError, match="runs"):
-            an.select_runs(bad)
+            ch04.select_runs(bad)
 
 
 def test_henrici_table_before_after_from_tiny_runs(tiny_runs):
-    table = an.henrici_table(_with_success(tiny_runs))
+    table = ch04.henrici_table(_with_success(tiny_runs))
     assert set(table) == {"addition", "psmnist"}
     for task, rows in table.items():
         assert set(rows) == {"identity", "orthogonal"}
@@ -135,27 +137,27 @@ def test_henrici_table_before_after_from_tiny_runs(tiny_runs):
         for init, row in rows.items():
             assert row["n"] == 1 and row["before"].shape == row["after"].shape == (1,)
             assert row["group"].label == "1 of 2 runs successful"
-            assert row["paper"] == an.PAPER_TABLE2[task][init]
+            assert row["paper"] == ch04.PAPER_TABLE2[task][init]
             assert row["after"][0] > row["before"][0]  # 20 updates already leave the normal matrices
             assert row["after_mean_sem"][0] == pytest.approx(row["after"][0]) and np.isnan(row["after_mean_sem"][1])
     # the fallback: with no success every trained run is used, and the label says so
-    fallback = an.henrici_table(tiny_runs)
+    fallback = ch04.henrici_table(tiny_runs)
     assert fallback["addition"]["orthogonal"]["n"] == 2
     assert "0 of 2 runs successful" in fallback["addition"]["orthogonal"]["group"].label
     m, s = fallback["addition"]["orthogonal"]["after_mean_sem"]
     after = fallback["addition"]["orthogonal"]["after"]
     assert m == pytest.approx(after.mean()) and s == pytest.approx(after.std(ddof=1) / np.sqrt(2))
-    norm = an.henrici_table(tiny_runs, normalized=True)
+    norm = ch04.henrici_table(tiny_runs, normalized=True)
     assert np.all(norm["addition"]["orthogonal"]["after"] <= 1.0)
-    text = an.henrici_table_text(table)
+    text = ch04.henrici_table_text(table)
     assert "2.74 ± 0.07" in text and "1.01 ± 0.12" in text and text.count("\n") == 5
     with pytest.raises(ValueError, match="table"):
-        an.henrici_table_text({})
+        ch04.henrici_table_text({})
 
 
 def test_weight_profiles_from_tiny_runs(tiny_runs):
-    sel = an.select_runs(_with_success(tiny_runs))
-    prof = an.weight_profiles(sel)
+    sel = ch04.select_runs(_with_success(tiny_runs))
+    prof = ch04.weight_profiles(sel)
     for task, rows in prof.items():
         for init, p in rows.items():
             for which in ("initial", "final"):
@@ -163,28 +165,28 @@ def test_weight_profiles_from_tiny_runs(tiny_runs):
                 assert isinstance(wp, an.WeightProfile) and wp.n_networks == 1
                 assert wp.lags.shape == wp.mean.shape == (15,)  # N = 8
             # the profile of the initial network is that of load_model(..., "initial")
-            model = _train.load_model(p["group"].runs[0], "initial")
+            model = training.load_model(p["group"].runs[0], "initial")
             ref = an.mean_weight_profile([model], seed=0)
             np.testing.assert_allclose(p["initial"].mean, ref.mean)
     ident = prof["addition"]["identity"]["initial"]
     np.testing.assert_allclose(ident.mean[ident.lags != 0], 0.0)  # lambda I: flat off the diagonal
     assert ident.mean[ident.lags == 0][0] == pytest.approx(1.0)
     # same selection, pulse on the mask instead of the signal: a different (valid) profile
-    mask = an.weight_profiles(sel, input_channel=0)
+    mask = ch04.weight_profiles(sel, input_channel=0)
     assert mask["addition"]["orthogonal"]["final"].mean.shape == (15,)
     with pytest.raises(ValueError, match="n_steps"):
-        an.weight_profiles(sel, n_steps=0)
+        ch04.weight_profiles(sel, n_steps=0)
 
 
 @pytest.mark.parametrize(
     "call,name",
     [
-        (lambda: an.chapter4_grid("copyy"), "task"),
-        (lambda: an.chapter4_grid("addition", inits=["chainz"]), "inits"),
-        (lambda: an.chapter4_grid("addition", inits=[]), "inits"),
-        (lambda: an.trained_runs(tasks=("mnist",)), "tasks"),
-        (lambda: an.trained_runs(tasks=()), "tasks"),
-        (lambda: an.trained_runs(inits=5), "inits"),
+        (lambda: ch04.chapter4_grid("copyy"), "task"),
+        (lambda: ch04.chapter4_grid("addition", inits=["chainz"]), "inits"),
+        (lambda: ch04.chapter4_grid("addition", inits=[]), "inits"),
+        (lambda: ch04.trained_runs(tasks=("mnist",)), "tasks"),
+        (lambda: ch04.trained_runs(tasks=()), "tasks"),
+        (lambda: ch04.trained_runs(inits=5), "inits"),
     ],
 )
 def test_chapter4_bad_input_names_argument(call, name):
