@@ -1,12 +1,53 @@
 """nnrnn_edu: memory in recurrent networks with non-normal dynamics.
 
-The library behind the interactive book. One concern per module:
+The library behind the interactive book. One concern per module; numerics
+apart from orchestration, orchestration apart from drawing:
 
-- :mod:`nnrnn_edu.config` - quick mode, presets, seeds, devices (chapter setup cells)
-- :mod:`nnrnn_edu.connectivity` - the four recurrent initialisers, exact spectra, Henrici index (chapter 1)
-- :mod:`nnrnn_edu.memory` - Fisher memory curves, total Fisher memory, noise covariance (chapter 1)
-- :mod:`nnrnn_edu.plotting` - pure ``plot_*`` functions returning matplotlib figures
-- :mod:`nnrnn_edu.widgets` - thin ipywidgets wrappers over the plotting functions
+Set-up and checks
+    - :mod:`nnrnn_edu.config` - quick mode (``NNRNN_EDU_QUICK``), data and results directories,
+      devices, seeds, the environment report of every chapter's setup cell
+    - :mod:`nnrnn_edu._validate` - input checks that raise a ValueError naming the argument
+    - :mod:`nnrnn_edu.nonlinearities` - the one table of non-linearities (numpy versions)
+
+Linear theory (chapters 1-2; numerics only, literal defaults, no torch)
+    - :mod:`nnrnn_edu.connectivity` - the four initialisers and input matrices, exact spectra, Henrici index
+    - :mod:`nnrnn_edu.memory` - Fisher memory curves, total Fisher memory, noise covariance
+    - :mod:`nnrnn_edu.decoding` - simulated networks, ridge decoders, exact population R^2 curves
+
+What trained networks became (chapter 4; numerics only)
+    - :mod:`nnrnn_edu.analysis` - package: ``henrici`` (Henrici index of many networks),
+      ``hidden_chains`` (pulse responses, peak-time order, weight profiles),
+      ``pseudospectra`` (sigma_min, pseudospectra)
+
+Tasks and data
+    - :mod:`nnrnn_edu.tasks` - copy, addition, psMNIST: generators, losses, baselines
+    - :mod:`nnrnn_edu.data` - MNIST download/cache/checksums, psDigits, pixel permutations
+
+Models (package :mod:`nnrnn_edu.models`)
+    - ``base`` - the interface every recurrent model implements (:class:`~nnrnn_edu.models.RecurrentModel`)
+    - ``rnn``, ``recurrence``, ``readout`` - the paper's vanilla RNN on a hand-written BPTT engine
+    - ``ensemble`` - K stacked vanilla RNNs for sweeps
+    - ``torch_models`` - ``torch.nn.RNN`` and ``torch.nn.LSTM`` with the paper's initialisers
+    - ``registry`` - the models by name (``--model``)
+    - ``allocator`` - glibc allocator tuning for the CPU
+
+Training (package :mod:`nnrnn_edu.training`)
+    - ``config`` - :class:`~nnrnn_edu.training.TrainConfig` and the paper's protocol per task
+    - ``stream`` - a run's data stream and schedule
+    - ``optim`` - per-model RMSprop and clipping for stacked ensembles
+    - ``trainees`` - what the loop trains (one model, a stacked ensemble, a list of models)
+    - ``loop`` - THE training loop
+    - ``records`` - result files, weights, checkpoints, provenance, ``load_model``
+    - ``sweep`` - the paper's grids, shards, ensembles; ``summary`` - Figure 3's tables
+
+Chapters (package :mod:`nnrnn_edu.chapters`, one module per chapter)
+    - ``ch01``, ``ch02``, ``ch03``, ``ch04`` - each chapter's presets, explorer data, tables
+    - ``results`` - "committed results, else train now", written once for chapters 3 and 4
+
+Presentation
+    - :mod:`nnrnn_edu.plotting` - package: ``style`` and one module per chapter; ``plot_*`` only draw
+    - :mod:`nnrnn_edu.widgets` - thin ipywidgets explorers over tested compute + draw callbacks
+    - :mod:`nnrnn_edu.cli` - ``python -m nnrnn_edu train|sweep|summarize``
 
 Importing the package does no work and imports neither torch nor matplotlib.
 """

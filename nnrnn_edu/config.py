@@ -16,6 +16,8 @@ import random
 
 import numpy as np
 
+from . import __version__
+
 QUICK_ENV_VAR = "NNRNN_EDU_QUICK"
 DATA_DIR_ENV_VAR = "NNRNN_EDU_DATA"
 RESULTS_DIR_ENV_VAR = "NNRNN_EDU_RESULTS"
@@ -100,7 +102,7 @@ def resolve_device(device: str = "auto") -> str:
 
     See chapter 3 (training on a GPU) and every chapter's setup cell.
     """
-    import torch
+    import torch  # lazy: 1.1 s to import (-X importtime); the linear-theory chapters import config without it
 
     if not isinstance(device, str):
         raise ValueError(f"device must be a string such as 'auto', 'cpu' or 'cuda', got {device!r}")
@@ -119,7 +121,7 @@ def seed_everything(seed: int) -> np.random.Generator:
     Library functions take explicit generators/seeds; this is for notebooks that
     want every global source of randomness pinned as well (chapter 3).
     """
-    import torch
+    import torch  # lazy: see resolve_device
 
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -135,9 +137,7 @@ def environment_report() -> str:
     Chapters print this in their setup cell so that every rendered output says
     how it was produced.
     """
-    import torch
-
-    from . import __version__
+    import torch  # lazy: see resolve_device
 
     quick = quick_mode()
     device = resolve_device("auto")

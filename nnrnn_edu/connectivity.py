@@ -442,6 +442,7 @@ def _strong_components(W: np.ndarray) -> list[np.ndarray] | None:
     """
     if np.count_nonzero(W) == W.size:  # dense: one component
         return None
+    # lazy: scipy.sparse.csgraph costs 0.3 s to import (-X importtime) and only sparse W need it
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 

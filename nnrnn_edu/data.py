@@ -26,15 +26,15 @@ import urllib.error
 import urllib.request
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import numpy as np
+import torch
 
 from . import config
 from ._validate import positive_int, seed_or_generator
+from .tasks import make_generator
 
-if TYPE_CHECKING:
-    import torch
 
 MNIST_MIRRORS = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
@@ -249,7 +249,7 @@ def load_digits_split(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     if split not in _SPLIT_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     try:
-        from sklearn.datasets import load_digits
+        from sklearn.datasets import load_digits  # lazy: 0.9 s to import (-X importtime), needed offline only
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise DataUnavailableError(
             "psDigits needs scikit-learn (pip install scikit-learn), which ships the 8x8 digits"
@@ -346,10 +346,6 @@ class SequenceDataset:
         drop_last : bool
             Skip a final incomplete batch.
         """
-        import torch
-
-        from .tasks import make_generator
-
         batch_size = positive_int(batch_size, "batch_size")
         n = len(self)
         order = torch.randperm(n, generator=make_generator(generator)) if shuffle else torch.arange(n)
@@ -358,7 +354,7 @@ class SequenceDataset:
             idx = order[lo : lo + batch_size]
             yield self.inputs[idx], self.labels[idx]
 
-    def to(self, device: "str | torch.device") -> "SequenceDataset":
+    def to(self, device: str | torch.device) -> "SequenceDataset":
         """A copy whose tensors live on ``device``."""
         return SequenceDataset(
             self.name, self.split, self.inputs.to(device), self.labels.to(device),
@@ -367,8 +363,6 @@ class SequenceDataset:
 
 
 def _make_dataset(name, split, images, labels, scale, permutation_seed, note):
-    import torch
-
     flat = images.reshape(images.shape[0], -1)
     perm = pixel_permutation(flat.shape[1], permutation_seed)
     x = torch.from_numpy((flat[:, perm] / scale).astype(np.float32)).unsqueeze(-1)  # (n, T, 1)

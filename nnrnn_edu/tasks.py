@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
 
 from ._validate import positive_int
-
-if TYPE_CHECKING:  # torch is imported lazily: no work at import
-    import torch
 
 TASKS = ("copy", "addition", "psmnist")
 """Task names accepted throughout the library (``"psdigits"`` is accepted as psMNIST's stand-in)."""
@@ -116,15 +115,13 @@ def task_spec(task: str) -> TaskSpec:
 # --------------------------------------------------------------------------- generators
 
 
-def make_generator(seed: object, name: str = "generator") -> "torch.Generator":
+def make_generator(seed: object, name: str = "generator") -> torch.Generator:
     """A CPU ``torch.Generator`` from a non-negative int seed, an existing generator, or None.
 
     ``None`` seeds from the operating system (not reproducible).
 
     See chapter 3.
     """
-    import torch
-
     if isinstance(seed, torch.Generator):
         return seed
     g = torch.Generator()
@@ -143,7 +140,7 @@ def copy_task(
     generator: "torch.Generator | int | None" = None,
     *,
     device: "str | torch.device | None" = None,
-) -> tuple["torch.Tensor", "torch.Tensor"]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One batch of the copy task.
 
     Parameters
@@ -166,8 +163,6 @@ def copy_task(
 
     See chapter 3.
     """
-    import torch
-
     batch_size = positive_int(batch_size, "batch_size")
     seq_len = positive_int(seq_len, "seq_len")
     if seq_len < 2 * COPY_LENGTH + 1:
@@ -191,7 +186,7 @@ def addition_task(
     generator: "torch.Generator | int | None" = None,
     *,
     device: "str | torch.device | None" = None,
-) -> tuple["torch.Tensor", "torch.Tensor"]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One batch of the addition task.
 
     Parameters
@@ -215,8 +210,6 @@ def addition_task(
 
     See chapter 3.
     """
-    import torch
-
     batch_size = positive_int(batch_size, "batch_size")
     seq_len = positive_int(seq_len, "seq_len")
     if seq_len < 2:
@@ -244,7 +237,7 @@ def sample_batch(
     generator: "torch.Generator | int | None" = None,
     *,
     device: "str | torch.device | None" = None,
-) -> tuple["torch.Tensor", "torch.Tensor"]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch of ``"copy"`` or ``"addition"`` by name (psMNIST batches come from :mod:`nnrnn_edu.data`).
 
     Returns
@@ -268,7 +261,7 @@ def validation_set(
     seed: int = VALIDATION_SEED,
     *,
     device: "str | torch.device | None" = None,
-) -> tuple["torch.Tensor", "torch.Tensor"]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A fixed validation set of ``size`` sequences, drawn from its own seed.
 
     Parameters
@@ -295,7 +288,7 @@ def validation_set(
 # --------------------------------------------------------------------------- losses
 
 
-def task_loss(task: str, outputs: "torch.Tensor", targets: "torch.Tensor") -> "torch.Tensor":
+def task_loss(task: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """The task's training loss (mean over batch, and over steps for copy).
 
     Parameters
@@ -315,8 +308,6 @@ def task_loss(task: str, outputs: "torch.Tensor", targets: "torch.Tensor") -> "t
 
     See chapter 3.
     """
-    import torch.nn.functional as F
-
     spec = task_spec(task)
     if spec.loss == "mse":
         out = outputs[..., 0] if outputs.shape[-1:] == (1,) and outputs.dim() > targets.dim() else outputs

@@ -130,18 +130,22 @@ class EnsembleRNN(nn.Module):
 
     @property
     def n_models(self) -> int:
+        """K, the number of stacked models."""
         return self.weight_hh.shape[0]
 
     @property
     def hidden_size(self) -> int:
+        """N, the number of hidden units."""
         return self.weight_hh.shape[1]
 
     @property
     def input_size(self) -> int:
+        """d, the number of input channels."""
         return self.weight_ih.shape[2]
 
     @property
     def output_size(self) -> int:
+        """The readout size."""
         return self.readout_weight.shape[1]
 
     def recurrent_matrix(self) -> torch.Tensor:

@@ -153,14 +153,17 @@ class VanillaRNN(RecurrentModel):
 
     @property
     def input_size(self) -> int:
+        """d, the number of input channels."""
         return self.weight_ih.shape[1]
 
     @property
     def hidden_size(self) -> int:
+        """N, the number of hidden units."""
         return self.weight_hh.shape[0]
 
     @property
     def output_size(self) -> int:
+        """The readout size."""
         return self.readout.out_features
 
     def recurrent_matrix(self) -> torch.Tensor:
