@@ -1,5 +1,4 @@
-"""Chapter 4 orchestration: trained runs, run selection, Table 2, weight profiles (moved from
-tests/test_analysis.py)."""
+"""Chapter 4: trained runs, run selection, Table 2, weight profiles (nnrnn_edu.chapters.ch04)."""
 
 import json
 import os
@@ -13,11 +12,6 @@ from nnrnn_edu import training
 from nnrnn_edu.chapters import ch04
 from nnrnn_edu.training import summary
 from nnrnn_edu.training import sweep
-
-
-def test_paper_table2_values():
-    assert ch04.PAPER_TABLE2["addition"]["orthogonal"] == (2.74, 0.07)
-    assert ch04.PAPER_TABLE2["psmnist"]["identity"] == (1.01, 0.12)
 
 
 TINY4 = dict(hidden_size=8, batch_size=8, val_size=32, eval_batch_size=16, threads=1, max_updates=20, eval_every=10)
