@@ -407,21 +407,6 @@ def spectral_radius(W: np.ndarray) -> float:
     return float(np.max(np.abs(eigenvalues(W))))
 
 
-def _as_real_matrix(W: object, name: str = "W") -> np.ndarray:
-    """``W`` as a float64 numpy matrix; torch tensors (any device, grad or not) are converted.
-
-    torch is never imported here: a tensor is recognised by its ``detach`` method.
-    """
-    if hasattr(W, "detach") and hasattr(W, "cpu"):
-        W = W.detach().cpu()
-        if W.is_complex():
-            raise ValueError(f"{name} must be a real matrix, got a complex tensor")
-        W = W.double().numpy()  # float32 / bfloat16 / float16 -> float64 (bfloat16 has no numpy dtype)
-    elif np.iscomplexobj(W):
-        raise ValueError(f"{name} must be a real matrix, got complex entries")
-    return square_matrix(W, name)
-
-
 def _henrici_sq_dense(W: np.ndarray) -> float:
     """d(W)^2 by the structure-exact paths, else the complex Schur form."""
     if _is_triangular(W):
@@ -491,7 +476,7 @@ def henrici_index(W: np.ndarray, normalized: bool = False) -> float:
 
     See chapter 1 and chapter 4.
     """
-    W = _as_real_matrix(W, "W")
+    W = square_matrix(W, "W")
     blocks = None if _is_triangular(W) or _tridiagonal_parts(W) is not None else _strong_components(W)
     if blocks is None:
         d2 = _henrici_sq_dense(W)

@@ -32,7 +32,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import finite_float, input_vector, nonnegative_float, positive_int, seed_or_generator, square_matrix
+from ._validate import (
+    finite_float,
+    input_vector,
+    nonnegative_float,
+    positive_int,
+    real_array,
+    seed_or_generator,
+    square_matrix,
+)
 from .memory import noise_covariance
 from .nonlinearities import apply, apply_, check_nonlinearity
 
@@ -60,10 +68,7 @@ def _noise_std(noise_std: object) -> float:
 
 
 def _signals(signals: object) -> np.ndarray:
-    try:
-        S = np.asarray(signals, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"signals must be a real array of shape (batch, L): {exc}") from None
+    S = real_array(signals, "signals", "array of shape (batch, L)")
     if S.ndim != 2 or S.shape[0] < 1 or S.shape[1] < 1:
         raise ValueError(f"signals must have shape (batch, L) with batch, L >= 1, got shape {S.shape}")
     if not np.all(np.isfinite(S)):
@@ -236,8 +241,8 @@ def fit_ridge_decoder(
 
     See chapter 2, section 1.
     """
-    X = np.asarray(states, dtype=np.float64)
-    Y = np.asarray(targets, dtype=np.float64)
+    X = real_array(states, "states", "array of shape (n_samples, N)")
+    Y = real_array(targets, "targets", "array of shape (n_samples, L)")
     if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
         raise ValueError(
             f"states (n_samples, N) and targets (n_samples, L) must share n_samples, "
@@ -281,8 +286,8 @@ def r2_score(targets: np.ndarray, predictions: np.ndarray) -> np.ndarray:
 
     See chapter 2, section 1.
     """
-    Y = np.asarray(targets, dtype=np.float64)
-    P = np.asarray(predictions, dtype=np.float64)
+    Y = real_array(targets, "targets", "array of shape (n_samples, L)")
+    P = real_array(predictions, "predictions", "array of shape (n_samples, L)")
     if Y.shape != P.shape or Y.ndim != 2:
         raise ValueError(f"targets and predictions must have the same 2-D shape, got {Y.shape} and {P.shape}")
     sse = np.sum((Y - P) ** 2, axis=0)
@@ -569,8 +574,8 @@ def wins_from_lag(a: np.ndarray, b: np.ndarray) -> int | None:
 
     See chapter 2, section 3.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a = real_array(a, "a", "curve")
+    b = real_array(b, "b", "curve")
     if a.ndim != 1 or a.shape != b.shape or a.size == 0:
         raise ValueError(f"a and b must be non-empty 1-D curves of the same length, got shapes {a.shape} and {b.shape}")
     not_above = np.flatnonzero(~(a > b))

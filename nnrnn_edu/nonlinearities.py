@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._validate import COMPLEX_UNSUPPORTED, real_array
+
 NONLINEARITIES: tuple[str, ...] = ("linear", "elu", "relu", "tanh")
 """Every non-linearity of the library, by its canonical name."""
 
@@ -74,6 +76,8 @@ def apply_(name: str, a: np.ndarray, tmp: np.ndarray | None = None) -> np.ndarra
 
     See chapter 2 (the simulations) and chapter 4 (pulse responses).
     """
+    if np.iscomplexobj(a):
+        raise ValueError(f"a must be real; got a complex array: {COMPLEX_UNSUPPORTED}")
     if name == "linear":
         return a
     if name == "relu":
@@ -107,7 +111,7 @@ def apply(name: str, x: np.ndarray) -> np.ndarray:
 
     See chapter 2 (the quadrature of the non-linear chain) and chapter 4 (pulse responses).
     """
-    return apply_(name, np.array(x, dtype=np.float64, copy=True))
+    return apply_(name, real_array(x, "x").copy())
 
 
 __all__ = ["ALIASES", "NONLINEARITIES", "TRAINABLE", "apply", "apply_", "check_nonlinearity"]

@@ -169,3 +169,58 @@ def test_numerical_modules_import_neither_torch_nor_matplotlib(module):
             "print(sorted(m for m in ('torch', 'matplotlib') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- complex input
+
+from _complex_input import FORMS, array_functions, assert_rejects_complex  # noqa: E402
+
+# function, keyword arguments (real and valid), the argument made complex
+COMPLEX_CASES = [
+    (cx.eigenvalues, {"W": 0.5 * np.eye(3)}, "W"),
+    (cx.spectral_radius, {"W": 0.5 * np.eye(3)}, "W"),
+    (cx.henrici_index, {"W": cx.chain(3)}, "W"),
+]
+
+
+def test_complex_cases_cover_every_public_function_that_takes_an_array():
+    assert array_functions(cx) == {f.__name__ for f, _, _ in COMPLEX_CASES}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("func, kwargs, arg", COMPLEX_CASES, ids=[f.__name__ for f, _, _ in COMPLEX_CASES])
+def test_complex_input_raises_naming_the_argument(func, kwargs, arg, form):
+    func(**kwargs)  # the real input works
+    bad = {**kwargs, arg: FORMS[form](kwargs[arg])}
+    assert_rejects_complex(lambda: func(**bad), arg)
+
+
+def test_complex_matrix_was_silently_wrong_and_now_raises():
+    # numpy alone: eigenvalues of 0.5j I would come out as 0 (the imaginary part dropped)
+    with pytest.raises(ValueError, match="W must be real"):
+        cx.spectral_radius(0.5j * np.eye(3))
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: cx.chain(3, alpha=0.5j), "alpha"),
+        (lambda: cx.chain_with_feedback(3, beta=np.complex128(0.1)), "beta"),
+        (lambda: cx.scaled_identity(3, lam=1j), "lam"),
+        (lambda: cx.random_orthogonal(3, lam=1 + 0j), "lam"),
+        (lambda: cx.recurrent_matrix("chain", 3, scale=1j), "alpha"),
+        (lambda: cx.memory_network("fbchain", 3, beta=0.1j), "beta"),
+        (lambda: cx.chain(3 + 0j), "n"),
+    ],
+)
+def test_complex_scalars_raise_naming_the_argument(call, name):
+    assert_rejects_complex(call, name, "must be a (finite real number|positive integer)")
+
+
+def test_torch_tensors_work_with_or_without_grad():
+    import torch
+
+    W = cx.chain_with_feedback(20, 0.99, 0.04)
+    for t in (torch.tensor(W, dtype=torch.float32), torch.tensor(W, dtype=torch.float32, requires_grad=True)):
+        assert cx.spectral_radius(t) == pytest.approx(cx.spectral_radius(W), rel=1e-6)
+        assert cx.henrici_index(t) == pytest.approx(cx.henrici_index(W), rel=1e-6)

@@ -354,3 +354,65 @@ def test_wins_from_lag():
     assert dec.wins_from_lag([1.0, 0.3], [0.0, 0.3]) is None  # a tie is not a win
     with pytest.raises(ValueError, match="same length"):
         dec.wins_from_lag([1.0, 0.3], [0.0])
+
+
+# --------------------------------------------------------------------------- complex input
+
+from _complex_input import FORMS, array_functions, assert_rejects_complex  # noqa: E402
+
+_S = np.random.default_rng(0).standard_normal((12, 5))  # (batch, L) signals
+_H = np.random.default_rng(1).standard_normal((12, 5))  # (batch, N) states
+_RW = {"W": 0.5 * W5, "v": V5}
+# function, keyword arguments (real and valid), the argument made complex
+COMPLEX_CASES = [
+    (dec.simulate, {**_RW, "signals": _S}, "W"),
+    (dec.simulate, {**_RW, "signals": _S}, "v"),
+    (dec.simulate, {**_RW, "signals": _S}, "signals"),
+    (dec.lagged_targets, {"signals": _S}, "signals"),
+    (dec.fit_ridge_decoder, {"states": _H, "targets": _S}, "states"),
+    (dec.fit_ridge_decoder, {"states": _H, "targets": _S}, "targets"),
+    (dec.r2_score, {"targets": _S, "predictions": _H}, "targets"),
+    (dec.r2_score, {"targets": _S, "predictions": _H}, "predictions"),
+    (dec.r2_curve, {**_RW, "seq_len": 3, "n_train": 20, "n_test": 5}, "W"),
+    (dec.r2_curve, {**_RW, "seq_len": 3, "n_train": 20, "n_test": 5}, "v"),
+    (dec.population_r2_curve, {**_RW, "seq_len": 3, "noise_std": 0.1}, "W"),
+    (dec.population_r2_curve, {**_RW, "seq_len": 3, "noise_std": 0.1}, "v"),
+    (dec.wins_from_lag, {"a": _S[0], "b": _S[1]}, "a"),
+    (dec.wins_from_lag, {"a": _S[0], "b": _S[1]}, "b"),
+]
+
+
+def test_complex_cases_cover_every_public_function_that_takes_an_array():
+    assert array_functions(dec) == {f.__name__ for f, _, _ in COMPLEX_CASES}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("func, kwargs, arg", COMPLEX_CASES,
+                         ids=[f"{f.__name__}-{a}" for f, _, a in COMPLEX_CASES])
+def test_complex_input_raises_naming_the_argument(func, kwargs, arg, form):
+    func(**kwargs)  # the real input works
+    bad = {**kwargs, arg: FORMS[form](kwargs[arg])}
+    assert_rejects_complex(lambda: func(**bad), arg)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: dec.simulate(W5, V5, _S, noise_std=0.1j), "noise_std"),
+        (lambda: dec.fit_ridge_decoder(_H, _S, ridge=1e-8 + 0j), "ridge"),
+        (lambda: dec.iterated_nonlinearity_r2("elu", 3, alpha=1j), "alpha"),
+        (lambda: dec.elu_chain_r2_curve(3, input_scale=1j), "input_scale"),
+    ],
+)
+def test_complex_scalars_raise_naming_the_argument(call, name):
+    assert_rejects_complex(call, name, "must be a finite real number")
+
+
+def test_float32_torch_tensors_simulate_like_float64():
+    import torch
+
+    W, v = memory_network("orthogonal", 8, lam=0.9, seed=0)
+    h = dec.simulate(W, v, _S[:, :4])
+    ht = dec.simulate(torch.tensor(W, dtype=torch.float32), torch.tensor(v, dtype=torch.float32),
+                      torch.tensor(_S[:, :4], dtype=torch.float32))
+    assert ht.dtype == np.float64 and np.allclose(ht, h, atol=1e-5)

@@ -155,3 +155,52 @@ def test_bad_input(call, name):
 def test_overflowing_chain_gives_clear_error():
     with pytest.raises(ValueError, match="overflow"):
         total_fisher_memory(cx.chain(1100, 2.0), _e1(1100))
+
+
+# --------------------------------------------------------------------------- complex input
+
+from _complex_input import FORMS, array_functions, assert_rejects_complex  # noqa: E402
+
+from nnrnn_edu import memory  # noqa: E402
+
+W3, V3 = 0.5 * np.eye(3), _e1(3)
+# function, keyword arguments (real and valid), the argument made complex
+COMPLEX_CASES = [
+    (noise_covariance, {"W": W3}, "W"),
+    (transient_amplification, {"W": W3, "v": V3, "k_max": 3}, "W"),
+    (transient_amplification, {"W": W3, "v": V3, "k_max": 3}, "v"),
+    (fisher_memory_curve, {"W": W3, "v": V3, "k_max": 3}, "W"),
+    (fisher_memory_curve, {"W": W3, "v": V3, "k_max": 3}, "v"),
+    (curve_and_total, {"W": W3, "v": V3, "k_max": 3}, "W"),
+    (curve_and_total, {"W": W3, "v": V3, "k_max": 3}, "v"),
+    (total_fisher_memory, {"W": W3, "v": V3}, "W"),
+    (total_fisher_memory, {"W": W3, "v": V3}, "v"),
+]
+
+
+def test_complex_cases_cover_every_public_function_that_takes_an_array():
+    assert array_functions(memory) == {f.__name__ for f, _, _ in COMPLEX_CASES}
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("func, kwargs, arg", COMPLEX_CASES,
+                         ids=[f"{f.__name__}-{a}" for f, _, a in COMPLEX_CASES])
+def test_complex_input_raises_naming_the_argument(func, kwargs, arg, form):
+    func(**kwargs)  # the real input works
+    bad = {**kwargs, arg: FORMS[form](kwargs[arg])}
+    assert_rejects_complex(lambda: func(**bad), arg)
+
+
+def test_the_reported_complex_example_no_longer_returns_a_wrong_curve():
+    # before: [1, 0, 0] with a ComplexWarning (0.5j I read as the zero matrix)
+    with pytest.raises(ValueError, match="W must be real; got a complex array"):
+        fisher_memory_curve(0.5j * np.eye(3), _e1(3), 3)
+
+
+def test_float32_torch_tensors_give_the_float64_answer():
+    import torch
+
+    W, v = cx.memory_network("fbchain", 30, alpha=0.9, beta=0.05)
+    J = fisher_memory_curve(W, v, 40)
+    Jt = fisher_memory_curve(torch.tensor(W, dtype=torch.float32), torch.tensor(v, dtype=torch.float32), 40)
+    assert np.allclose(Jt, J, rtol=1e-5, atol=1e-9)

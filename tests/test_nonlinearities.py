@@ -49,3 +49,27 @@ def test_check_nonlinearity_canonical_names_and_errors():
         nl.check_nonlinearity("linear", allowed=nl.TRAINABLE, arg="f")
     with pytest.raises(ValueError, match=r"\bname\b"):
         nl.apply_("softplus", np.zeros(2))
+
+
+# --------------------------------------------------------------------------- complex input
+
+from _complex_input import FORMS, array_functions, assert_rejects_complex  # noqa: E402
+
+
+def test_complex_cases_cover_every_public_function_that_takes_an_array():
+    assert array_functions(nl) == {"apply", "apply_"}
+
+
+@pytest.mark.parametrize("name", nl.NONLINEARITIES)
+@pytest.mark.parametrize("form", FORMS)
+def test_apply_rejects_complex_input(name, form):
+    x = np.array([-1.0, 0.0, 2.0])
+    assert np.array_equal(nl.apply(name, x), nl.apply(name, x.tolist()))  # the real input works
+    assert_rejects_complex(lambda: nl.apply(name, FORMS[form](x)), "x")
+
+
+@pytest.mark.parametrize("name", nl.NONLINEARITIES)
+def test_apply_in_place_rejects_complex_arrays_and_leaves_them_alone(name):
+    a = np.array([-1.0, 2.0]) + 0.5j
+    assert_rejects_complex(lambda: nl.apply_(name, a), "a")
+    assert np.array_equal(a, np.array([-1.0, 2.0]) + 0.5j)

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import square_matrix
 from ..connectivity import henrici_index
 
 
@@ -43,6 +44,8 @@ def henrici_indices(matrices: Any, normalized: bool = False) -> np.ndarray:
     mats = list(matrices)
     if not mats:
         raise ValueError("matrices must contain at least one matrix")
+    # validated here so that an error names the offending entry of the stack
+    mats = [square_matrix(W, f"matrices[{k}]") for k, W in enumerate(mats)]
     return np.array([henrici_index(W, normalized=normalized) for W in mats], dtype=np.float64)
 
 

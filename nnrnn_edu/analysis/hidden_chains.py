@@ -20,8 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._validate import finite_float, positive_int, seed_or_generator
-from ..connectivity import _as_real_matrix
+from .._validate import finite_float, input_vector, positive_int, real_array, seed_or_generator, square_matrix
 from ..nonlinearities import apply_, check_nonlinearity
 
 PULSE_STEPS = 100
@@ -74,24 +73,6 @@ class WeightProfile(NamedTuple):
     n_networks: int
 
 
-def _vector(x: object, n: int, name: str, allow_zero: bool = False) -> np.ndarray:
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().double().numpy()
-    try:
-        arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a real vector: {exc}") from None
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.shape != (n,):
-        raise ValueError(f"{name} must be a vector of length N={n}, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite entries")
-    if not allow_zero and not np.any(arr):
-        raise ValueError(f"{name} is the zero vector; the pulse never enters the network")
-    return arr
-
-
 def pulse_response(
     W: Any,
     v: Any,
@@ -128,10 +109,10 @@ def pulse_response(
 
     See chapter 4.
     """
-    W = _as_real_matrix(W, "W")
+    W = square_matrix(W, "W")
     n = W.shape[0]
-    v = _vector(v, n, "v")
-    b = np.zeros(n) if bias is None else _vector(bias, n, "bias", allow_zero=True)
+    v = input_vector(v, n, "v", role="pulse")
+    b = np.zeros(n) if bias is None else input_vector(bias, n, "bias", allow_zero=True)
     f = check_nonlinearity(nonlinearity)
     steps = positive_int(n_steps, "n_steps")
     drive = np.stack([v, np.zeros(n)], axis=1) if subtract_baseline else v[:, None]  # (N, 1 or 2)
@@ -163,7 +144,7 @@ def peak_times(states: Any, use_abs: bool = False) -> np.ndarray:
 
     See chapter 4.
     """
-    S = np.asarray(states, dtype=np.float64)
+    S = real_array(states, "states", "array of shape (T, N)")
     if S.ndim != 2 or S.shape[0] < 1:
         raise ValueError(f"states must have shape (T, N), got shape {S.shape}")
     S = np.abs(S) if use_abs else S
@@ -240,7 +221,7 @@ def weight_profile(W: Any, order: Any) -> tuple[np.ndarray, np.ndarray]:
 
     See chapter 4.
     """
-    W = _as_real_matrix(W, "W")
+    W = square_matrix(W, "W")
     n = W.shape[0]
     order = np.asarray(order)
     if order.shape != (n,) or not np.issubdtype(order.dtype, np.integer) or not np.array_equal(
@@ -314,7 +295,7 @@ def networks_from_rnn(model: Any, input_channel: int | None = None) -> list[Puls
     See chapter 4.
     """
     try:
-        W, V, b = (_numpy(getattr(model, name)) for name in ("weight_hh", "weight_ih", "bias"))
+        W, V, b = (real_array(getattr(model, name), f"model.{name}") for name in ("weight_hh", "weight_ih", "bias"))
         f = check_nonlinearity(model.nonlinearity)
     except AttributeError as exc:
         raise ValueError(f"model must be a VanillaRNN or EnsembleRNN: {exc}") from None
@@ -331,12 +312,6 @@ def networks_from_rnn(model: Any, input_channel: int | None = None) -> list[Puls
         raise ValueError(f"input_channel must be an integer in [0, {d}), got {input_channel!r}")
     c = int(input_channel)
     return [PulseNetwork(W[k].copy(), V[k][:, c].copy(), b[k].copy(), f) for k in range(W.shape[0])]
-
-
-def _numpy(x: Any) -> np.ndarray:
-    if hasattr(x, "detach"):
-        return x.detach().cpu().double().numpy()
-    return np.asarray(x, dtype=np.float64)
 
 
 def mean_weight_profile(

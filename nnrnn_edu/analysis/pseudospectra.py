@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.linalg
 
-from .._validate import finite_float, positive_int
-from ..connectivity import _as_real_matrix, eigenvalues, henrici_index, memory_network
+from .._validate import finite_float, positive_int, square_matrix
+from ..connectivity import eigenvalues, henrici_index, memory_network
 
 
 
@@ -203,7 +203,7 @@ def sigma_min(
 
     See chapter 4.
     """
-    W = _as_real_matrix(W, "W")
+    W = square_matrix(W, "W")
     if method not in PSEUDOSPECTRUM_METHODS:
         raise ValueError(f"method must be one of {PSEUDOSPECTRUM_METHODS}, got {method!r}")
     tol = finite_float(tol, "tol")
@@ -263,7 +263,7 @@ def pseudospectrum(
 
     See chapter 4.
     """
-    W = _as_real_matrix(W, "W")
+    W = square_matrix(W, "W")
     n_grid = positive_int(n_grid, "n_grid")
     if n_grid < 2:
         raise ValueError(f"n_grid must be >= 2, got {n_grid}")
@@ -398,6 +398,8 @@ def pseudospectrum_explorer_data(
     eps = finite_float(eps, "eps")
     if eps <= 0:
         raise ValueError(f"eps must be > 0, got {eps!r}")
+    # all three checked, also those the kind ignores: the data records them (and the plot shows them)
+    alpha, beta, lam = (finite_float(x, name) for x, name in ((alpha, "alpha"), (beta, "beta"), (lam, "lam")))
     W, _ = memory_network(kind, n, alpha=alpha, beta=beta, lam=lam, seed=seed)
     ps = pseudospectrum(W, n_grid=n_grid)
     return PseudospectrumExplorerData(

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import config
-from .._validate import positive_int
+from .._validate import finite_float, positive_int
 from ..connectivity import henrici_index, memory_network, spectral_radius
 from ..memory import IllConditionedError, curve_and_total, transient_amplification
 
@@ -159,6 +159,8 @@ def memory_explorer_data(
 
     See chapter 1, section 5.
     """
+    # all three checked, also those the kind ignores: the data records them (and the plot shows them)
+    alpha, beta, lam = (finite_float(x, name) for x, name in ((alpha, "alpha"), (beta, "beta"), (lam, "lam")))
     W, v = memory_network(kind, n, alpha=alpha, beta=beta, lam=lam, seed=seed)
     k_max = 2 * n if k_max is None else positive_int(k_max, "k_max")
     rho = spectral_radius(W)

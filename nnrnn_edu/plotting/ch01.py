@@ -13,6 +13,7 @@ import numpy as np
 from matplotlib import ticker
 from matplotlib.figure import Figure
 
+from .._validate import real_array
 from ..chapters.ch01 import MemoryExplorerData
 from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
 
@@ -43,7 +44,7 @@ def plot_connectivity(
     fig = _fresh(fig, figsize=(3.0 * len(matrices), 3.3))
     axes = fig.subplots(1, len(matrices), squeeze=False)[0]
     for ax, (title, W) in zip(axes, matrices.items()):
-        W = np.asarray(W, dtype=float)
+        W = real_array(W, f"matrices[{title!r}]", "matrix")
         shown = W if max_units is None else W[:max_units, :max_units]
         lim = max(float(np.max(np.abs(shown))), 1e-12)
         im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
@@ -91,7 +92,7 @@ def plot_memory_curves(
     else:
         fig = ax.figure
     for label, y in curves.items():
-        y = np.asarray(y, dtype=float)
+        y = real_array(y, f"curves[{label!r}]", "curve")
         k = np.arange(y.size)
         if logy:
             keep = y > 0

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from .._validate import real_array
 from ..chapters.ch02 import PANELS, DecodingExplorerData, DecodingPreset, decoding_preset
 from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
 
@@ -60,12 +61,12 @@ def plot_decoding_curves(
         fig = ax.figure
     lowest = 0.0
     for name, y in curves.items():
-        y = np.asarray(y, dtype=float)
+        y = real_array(y, f"curves[{name!r}]", "curve")
         ax.plot(np.arange(y.size), y, "-", color=KIND_COLORS.get(name), lw=1.6,
                 label=f"{KIND_LABELS.get(name, name)} (simulated)")
         lowest = min(lowest, float(np.min(y)))
     for name, y in (exact or {}).items():
-        y = np.asarray(y, dtype=float)
+        y = real_array(y, f"exact[{name!r}]", "curve")
         ax.plot(np.arange(y.size), y, "--", color=KIND_COLORS.get(name, "0.3"), lw=1.2,
                 label=f"{KIND_LABELS.get(name, name)} (exact)")
     ax.axhline(0.0, color="0.6", lw=0.6)

@@ -15,7 +15,7 @@ from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from .._validate import finite_float, positive_int
+from .._validate import finite_float, positive_int, real_array
 from ..analysis.hidden_chains import WeightProfile
 from ..analysis.pseudospectra import Pseudospectrum, PseudospectrumExplorerData
 from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
@@ -233,14 +233,14 @@ def plot_henrici_before_after(
     if missing:
         raise ValueError(f"before lacks the kinds {missing} that after has")
 
-    def stats(x) -> tuple[float, float]:
-        x = np.atleast_1d(np.asarray(x, dtype=float))
+    def stats(x, name: str) -> tuple[float, float]:
+        x = np.atleast_1d(real_array(x, name, "array of d(W) values"))
         if x.size == 0 or not np.all(np.isfinite(x)):
             raise ValueError("before/after values must be finite and non-empty")
         return float(x.mean()), float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else 0.0
 
-    b = np.array([stats(before[k]) for k in kinds])
-    a = np.array([stats(after[k]) for k in kinds])
+    b = np.array([stats(before[k], f"before[{k!r}]") for k in kinds])
+    a = np.array([stats(after[k], f"after[{k!r}]") for k in kinds])
     if ax is None:
         fig = Figure(figsize=(1.6 * len(kinds) + 2.5, 3.8))
         ax = fig.add_subplot()

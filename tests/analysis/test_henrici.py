@@ -89,3 +89,22 @@ def test_henrici_torch_float32_and_normalisation():
 def test_bad_input_raises_value_error_naming_argument(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+# --------------------------------------------------------------------------- complex input
+
+from _complex_input import FORMS, array_functions, assert_rejects_complex  # noqa: E402
+
+
+def test_complex_cases_cover_every_public_function_that_takes_an_array():
+    assert array_functions(henrici) == {"henrici_index", "henrici_indices"}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_complex_input_raises_naming_the_argument(form):
+    W = cx.chain(4, 0.9)
+    assert an.henrici_index(W) > 0 and an.henrici_indices([W, W]).shape == (2,)  # the real input works
+    assert_rejects_complex(lambda: an.henrici_index(FORMS[form](W)), "W")
+    assert_rejects_complex(lambda: an.henrici_indices([W, FORMS[form](W)]), "matrices[1]")
+    stack = np.stack([W, W])
+    assert_rejects_complex(lambda: an.henrici_indices(FORMS[form](stack)), "matrices[0]")

@@ -120,3 +120,63 @@ def test_profile_asymmetry():
 def test_bad_input_raises_value_error_naming_argument(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+# --------------------------------------------------------------------------- complex input
+
+from types import SimpleNamespace  # noqa: E402
+
+from _complex_input import FORMS, array_functions, assert_rejects_complex  # noqa: E402
+
+from nnrnn_edu.analysis import hidden_chains  # noqa: E402
+
+_W, _V, _B = cx.chain(4, 0.9), np.eye(4)[0], np.zeros(4)
+_PULSE = {"W": _W, "v": _V, "bias": _B, "n_steps": 5}
+# function, keyword arguments (real and valid), the argument made complex
+COMPLEX_CASES = [
+    (an.pulse_response, _PULSE, "W"),
+    (an.pulse_response, _PULSE, "v"),
+    (an.pulse_response, _PULSE, "bias"),
+    (an.peak_time_order, _PULSE, "W"),
+    (an.peak_time_order, _PULSE, "v"),
+    (an.peak_time_order, _PULSE, "bias"),
+    (an.hidden_chain_profile, _PULSE, "W"),
+    (an.hidden_chain_profile, _PULSE, "v"),
+    (an.hidden_chain_profile, _PULSE, "bias"),
+    (an.peak_times, {"states": np.eye(4)}, "states"),
+    (an.weight_profile, {"W": _W, "order": np.arange(4)}, "W"),
+]
+
+
+def test_complex_cases_cover_every_public_function_that_takes_an_array():
+    covered = {f.__name__ for f, _, _ in COMPLEX_CASES} | {
+        "weight_profile", "networks_from_rnn", "mean_weight_profile"}  # their own tests below
+    assert array_functions(hidden_chains) == covered
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("func, kwargs, arg", COMPLEX_CASES,
+                         ids=[f"{f.__name__}-{a}" for f, _, a in COMPLEX_CASES])
+def test_complex_input_raises_naming_the_argument(func, kwargs, arg, form):
+    func(**kwargs)  # the real input works
+    bad = {**kwargs, arg: FORMS[form](kwargs[arg])}
+    assert_rejects_complex(lambda: func(**bad), arg)
+
+
+def test_complex_order_is_not_a_permutation():
+    assert_rejects_complex(lambda: an.weight_profile(_W, np.arange(4) + 0j), "order", "must be a permutation")
+
+
+@pytest.mark.parametrize("form", FORMS)
+@pytest.mark.parametrize("weight", ["weight_hh", "weight_ih", "bias"])
+def test_complex_model_weights_and_networks_raise(form, weight):
+    real = {"weight_hh": _W, "weight_ih": _V[:, None], "bias": _B}
+    assert len(an.networks_from_rnn(SimpleNamespace(**real, nonlinearity="elu"))) == 1  # the real model works
+    model = SimpleNamespace(**{**real, weight: FORMS[form](real[weight])}, nonlinearity="elu")
+    assert_rejects_complex(lambda: an.networks_from_rnn(model), f"model.{weight}")
+    assert_rejects_complex(lambda: an.mean_weight_profile([model], n_steps=5), f"model.{weight}")
+    tup = {"W": _W, "v": _V, "bias": _B}
+    if weight != "weight_ih":
+        arg = "W" if weight == "weight_hh" else "bias"
+        net = an.PulseNetwork(**{**tup, arg: FORMS[form](tup[arg])}, nonlinearity="elu")
+        assert_rejects_complex(lambda: an.mean_weight_profile([net], n_steps=5), arg)

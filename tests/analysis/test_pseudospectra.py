@@ -61,3 +61,43 @@ def test_chain_pseudospectrum_shows_eigenvalues_mislead():
 def test_bad_input_raises_value_error_naming_argument(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+# --------------------------------------------------------------------------- complex input
+
+from _complex_input import FORMS, array_functions, assert_rejects_complex  # noqa: E402
+
+from nnrnn_edu.analysis import pseudospectra  # noqa: E402
+
+
+def test_complex_cases_cover_every_public_function_that_takes_an_array():
+    assert array_functions(pseudospectra) == {"sigma_min", "pseudospectrum"}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_complex_matrix_raises_naming_the_argument(form):
+    W = cx.chain(4, 0.9)
+    an.sigma_min(W, [0.5 + 0.5j])  # the real input works (z is complex by design)
+    an.pseudospectrum(W, n_grid=3)
+    assert_rejects_complex(lambda: an.sigma_min(FORMS[form](W), [0.5 + 0.5j]), "W")
+    assert_rejects_complex(lambda: an.pseudospectrum(FORMS[form](W), n_grid=3), "W")
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: an.pseudospectrum(np.eye(2), extent=2j), "extent"),
+        (lambda: an.pseudospectral_radius(an.pseudospectrum(np.eye(2), n_grid=3), 1e-3j), "eps"),
+        (lambda: an.pseudospectrum_explorer_data(alpha=1j, n=5, n_grid=3), "alpha"),
+        (lambda: an.pseudospectrum_explorer_data(eps=1e-2j, n=5, n_grid=3), "eps"),
+    ],
+)
+def test_complex_scalars_raise_naming_the_argument(call, name):
+    assert_rejects_complex(call, name, "must be")
+
+
+@pytest.mark.parametrize("name", ["alpha", "beta", "lam"])
+@pytest.mark.parametrize("kind", cx.KINDS)
+def test_explorer_data_rejects_complex_parameters_even_those_the_kind_ignores(name, kind):
+    assert_rejects_complex(lambda: an.pseudospectrum_explorer_data(kind=kind, n=5, n_grid=3, **{name: 0.5j}),
+                           name, "must be a finite real number")

@@ -54,3 +54,15 @@ def test_explorer_data_report_ill_conditioned_networks():
 def test_explorer_data_bad_input_names_argument(kw, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         ch01.memory_explorer_data(**kw)
+
+
+@pytest.mark.parametrize("name", ["alpha", "beta", "lam"])
+@pytest.mark.parametrize("kind", cx.KINDS)
+def test_explorer_data_rejects_complex_and_nan_parameters_even_those_the_kind_ignores(name, kind):
+    import warnings
+
+    for bad in (0.5j, np.complex128(0.5), float("nan")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no ComplexWarning
+            with pytest.raises(ValueError, match=rf"^{name} must be"):
+                ch01.memory_explorer_data(kind=kind, n=10, **{name: bad})

@@ -114,3 +114,21 @@ def test_explorer_data_report_overflow_instead_of_raising():
 def test_explorer_data_bad_input_names_argument(kw, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         ch02.decoding_explorer_data(**kw)
+
+
+@pytest.mark.parametrize("name", ["noise_std", "input_scale", "alpha", "lam"])
+def test_explorer_data_rejects_complex_parameters(name):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning
+        with pytest.raises(ValueError, match=rf"^{name} must be a finite real number"):
+            ch02.decoding_explorer_data(n=10, seq_len=5, quick=True, **{name: 0.5j})
+
+
+def test_figure2_networks_reject_a_preset_with_complex_gains():
+    import dataclasses
+
+    p = dataclasses.replace(ch02.decoding_preset(quick=True), n=5, alpha=1j)
+    with pytest.raises(ValueError, match="^alpha must be a finite real number"):
+        ch02.figure2_networks(p)

@@ -60,3 +60,14 @@ def test_explorer_figure_redraws_in_place_and_names_the_horizon():
 def test_explorer_figure_reports_the_error_instead_of_curves():
     fig = plotting.plot_memory_explorer(memory_explorer_data(kind="fbchain", n=100, alpha=1.5, beta=0.3))
     assert not fig.axes and any("cannot compute" in t.get_text() for t in fig.texts)
+
+
+def test_complex_matrices_and_curves_raise_naming_them_instead_of_plotting_the_real_part():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning
+        with pytest.raises(ValueError, match=r"^matrices\['chain'\] must be real; got a complex"):
+            plotting.plot_connectivity({"chain": cx.chain(4) + 0.5j})
+        with pytest.raises(ValueError, match=r"^curves\['J'\] must be real; got a complex"):
+            plotting.plot_memory_curves({"J": np.ones(4) * 1j})

@@ -46,3 +46,16 @@ def test_figure2_plot_has_three_panels():
     fig = plot_decoding_figure(ch02.figure2_curves(p), p)
     assert len(fig.axes) == 3
     assert [ax.get_title()[0] for ax in fig.axes] == ["a", "b", "c"]
+
+
+def test_complex_curves_raise_naming_them_instead_of_plotting_the_real_part():
+    import warnings
+
+    import pytest
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning
+        with pytest.raises(ValueError, match=r"^curves\['chain'\] must be real; got a complex"):
+            plot_decoding_curves({"chain": np.ones(4) * 1j})
+        with pytest.raises(ValueError, match=r"^exact\['chain'\] must be real; got a complex"):
+            plot_decoding_curves({"chain": np.ones(4)}, exact={"chain": np.ones(4) + 0j})

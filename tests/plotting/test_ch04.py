@@ -53,3 +53,14 @@ def test_plot_weight_profile_and_henrici_bars():
     assert [float(d.get_ydata()[0]) for d in diamonds] == [2.33, 2.74]  # the reference, one per kind
     with pytest.raises(ValueError, match="before"):
         plotting.plot_henrici_before_after({}, {"chain": [1.0]})
+
+
+def test_henrici_bars_reject_complex_values_naming_them():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning
+        with pytest.raises(ValueError, match=r"^after\['chain'\] must be real; got a complex"):
+            plotting.plot_henrici_before_after({"chain": np.ones(3)}, {"chain": np.ones(3) * 1j})
+        with pytest.raises(ValueError, match=r"^before\['chain'\] must be real; got a complex"):
+            plotting.plot_henrici_before_after({"chain": 1j}, {"chain": np.ones(3)})
