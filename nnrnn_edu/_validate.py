@@ -2,6 +2,9 @@
 
 Every public function validates its arguments here so that bad input raises a
 ``ValueError`` naming the argument, never a traceback from deep inside numpy.
+Arrays go through :func:`real_array` (behind :func:`square_matrix` and
+:func:`input_vector`): complex input raises instead of being silently cut to its
+real part, and torch tensors (any device, with or without grad) become float64.
 """
 
 from __future__ import annotations

@@ -7,12 +7,18 @@ output area. A callback is one library function that computes
 (``*_explorer_data``) and draws (``plotting.plot_*_explorer``):
 :func:`draw_memory_explorer`, :func:`draw_decoding_explorer`,
 :func:`draw_pseudospectrum_explorer`, each tested without a browser; the classes
-only wire controls to arguments.
+only wire controls to arguments. Each explorer's controls (ranges, steps,
+labels) are one table, ``_MEMORY_CONTROLS`` etc., which both builds the
+sliders and checks values: a value outside a slider's range raises a
+ValueError in the constructor, in ``update`` and in the callback, where
+ipywidgets would clamp it without a word.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import numbers
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
@@ -23,11 +29,109 @@ from .analysis.pseudospectra import pseudospectrum_explorer_data
 from .chapters.ch01 import memory_explorer_data
 from .chapters.ch02 import decoding_explorer_data
 from .connectivity import FBCHAIN_FEEDBACK, KINDS
-from .nonlinearities import NONLINEARITIES
+from .nonlinearities import NONLINEARITIES, check_nonlinearity
 from .plotting import KIND_LABELS, plot_decoding_explorer, plot_memory_explorer, plot_pseudospectrum_explorer
 
 _STYLE = {"description_width": "90px"}
 _LAYOUT = w.Layout(width="340px")
+
+
+# --------------------------------------------------------------------------- controls: one table per explorer
+
+
+@dataclass(frozen=True)
+class _Slider:
+    """A slider's range; ``log``: a FloatLogSlider whose ``lo``/``hi`` are exponents of 10."""
+
+    cls: type
+    lo: float
+    hi: float
+    step: float
+    label: str
+    log: bool = False
+
+    def bounds(self) -> tuple[float, float]:
+        # the values ipywidgets clamps to (FloatLogSlider: base ** min, base ** max)
+        return (10.0**self.lo, 10.0**self.hi) if self.log else (self.lo, self.hi)
+
+    def check(self, name: str, value: object) -> int | float:
+        lo, hi = self.bounds()
+        integer = self.cls is w.IntSlider
+        kind = numbers.Integral if integer else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind):
+            what = "an integer" if integer else "a real number"
+            raise ValueError(f"{name} must be {what} in [{lo:g}, {hi:g}] (the range of its slider), got {value!r}")
+        if not lo <= value <= hi:  # NaN fails too
+            raise ValueError(f"{name} must be in [{lo:g}, {hi:g}] (the range of its slider), got {value!r}")
+        return int(value) if integer else float(value)
+
+    def make(self, value: int | float) -> w.Widget:
+        return self.cls(value=value, min=self.lo, max=self.hi, step=self.step, description=self.label,
+                        style=_STYLE, layout=_LAYOUT, continuous_update=False)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    """A dropdown: ``options`` are (label, value) pairs; ``canonical`` maps accepted synonyms."""
+
+    options: tuple[tuple[str, str], ...]
+    label: str
+    canonical: Callable[[object], str] | None = None
+
+    def check(self, name: str, value: object) -> str:
+        allowed = tuple(v for _, v in self.options)
+        if self.canonical is not None:
+            try:
+                value = self.canonical(value)
+            except ValueError:
+                pass  # reported below, with the allowed values
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"{name} must be one of {allowed} (the options of its dropdown), got {value!r}")
+        return value
+
+    def make(self, value: str) -> w.Widget:
+        return w.Dropdown(options=list(self.options), value=value, description=self.label, style=_STYLE)
+
+
+_KIND_CHOICE = _Choice(tuple((KIND_LABELS[k], k) for k in KINDS), "network")
+
+_MEMORY_CONTROLS = {
+    "kind": _KIND_CHOICE,
+    "n": _Slider(w.IntSlider, 10, 400, 10, "N"),
+    "alpha": _Slider(w.FloatSlider, 0.5, 3.0, 0.01, "alpha"),
+    "beta": _Slider(w.FloatSlider, 0.0, 0.5, 0.01, "beta"),
+    "lam": _Slider(w.FloatSlider, 0.0, 1.05, 0.01, "lambda"),
+}
+
+_DECODING_CONTROLS = {
+    "noise_std": _Slider(w.FloatSlider, 0.0, 1.0, 0.01, "noise σ"),
+    "input_scale": _Slider(w.FloatLogSlider, -1.0, 1.0, 0.05, "input scale", log=True),
+    "alpha": _Slider(w.FloatSlider, 0.5, 1.2, 0.01, "chain α"),
+    "lam": _Slider(w.FloatSlider, 0.5, 1.2, 0.01, "orthogonal λ"),
+    "nonlinearity": _Choice(tuple((f, f) for f in NONLINEARITIES), "f", canonical=check_nonlinearity),
+    "seq_len": _Slider(w.IntSlider, 10, 200, 10, "L"),
+    "n": _Slider(w.IntSlider, 20, 200, 10, "N"),
+}
+
+_PSEUDOSPECTRUM_CONTROLS = {
+    "kind": _KIND_CHOICE,
+    "n": _Slider(w.IntSlider, 10, 200, 10, "N"),
+    "alpha": _Slider(w.FloatSlider, 0.1, 2.0, 0.01, "α"),
+    "beta": _Slider(w.FloatSlider, 0.0, 1.0, 0.01, "β"),
+    "lam": _Slider(w.FloatSlider, 0.0, 1.2, 0.01, "λ"),
+    "eps": _Slider(w.FloatLogSlider, -8.0, -0.5, 0.25, "ε", log=True),
+}
+
+
+def _checked(controls: Mapping[str, _Slider | _Choice], params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with every explorer-controlled value checked against its control's range.
+
+    A value a slider cannot show (ipywidgets would clamp it without a word) raises
+    a ValueError naming the argument and the range; other parameters pass through.
+    """
+    return {name: controls[name].check(name, value) if name in controls else value
+            for name, value in params.items()}
+
 
 
 def draw_memory_explorer(fig: Figure | None = None, **params: Any) -> Figure:
@@ -46,9 +150,16 @@ def draw_memory_explorer(fig: Figure | None = None, **params: Any) -> Figure:
     Figure
         :func:`nnrnn_edu.plotting.plot_memory_explorer` of the computed data.
 
+    Raises
+    ------
+    ValueError
+        If a value that the explorer has a control for is outside that control's range
+        or options (the ranges of the class's sliders) or of the wrong type, naming the
+        argument and the range; the data function checks the rest.
+
     See chapter 1, section 5.
     """
-    return plot_memory_explorer(memory_explorer_data(**params), fig=fig)
+    return plot_memory_explorer(memory_explorer_data(**_checked(_MEMORY_CONTROLS, params)), fig=fig)
 
 
 def draw_decoding_explorer(fig: Figure | None = None, **params: Any) -> Figure:
@@ -67,9 +178,16 @@ def draw_decoding_explorer(fig: Figure | None = None, **params: Any) -> Figure:
     Figure
         :func:`nnrnn_edu.plotting.plot_decoding_explorer` of the computed data.
 
+    Raises
+    ------
+    ValueError
+        If a value that the explorer has a control for is outside that control's range
+        or options (the ranges of the class's sliders) or of the wrong type, naming the
+        argument and the range; the data function checks the rest.
+
     See chapter 2, section 4.
     """
-    return plot_decoding_explorer(decoding_explorer_data(**params), fig=fig)
+    return plot_decoding_explorer(decoding_explorer_data(**_checked(_DECODING_CONTROLS, params)), fig=fig)
 
 
 def draw_pseudospectrum_explorer(fig: Figure | None = None, **params: Any) -> Figure:
@@ -88,24 +206,30 @@ def draw_pseudospectrum_explorer(fig: Figure | None = None, **params: Any) -> Fi
     Figure
         :func:`nnrnn_edu.plotting.plot_pseudospectrum_explorer` of the computed data.
 
+    Raises
+    ------
+    ValueError
+        If a value that the explorer has a control for is outside that control's range
+        or options (the ranges of the class's sliders) or of the wrong type, naming the
+        argument and the range; the data function checks the rest.
+
     See chapter 4.
     """
-    return plot_pseudospectrum_explorer(pseudospectrum_explorer_data(**params), fig=fig)
-
-
-def _slider(cls: type, value: float, lo: float, hi: float, step: float, description: str) -> w.Widget:
-    return cls(value=value, min=lo, max=hi, step=step, description=description, style=_STYLE,
-               layout=_LAYOUT, continuous_update=False)
+    return plot_pseudospectrum_explorer(
+        pseudospectrum_explorer_data(**_checked(_PSEUDOSPECTRUM_CONTROLS, params)), fig=fig)
 
 
 class _Explorer:
     """Controls + one figure + an Output area, redrawn by a ``draw_*_explorer`` callback."""
 
     _callback: Callable[..., Figure]
+    _controls: Mapping[str, _Slider | _Choice]
     _columns: tuple[tuple[str, ...], ...]
 
-    def __init__(self, controls: dict[str, Any]) -> None:
-        self.controls: dict[str, Any] = controls
+    def __init__(self, **values: Any) -> None:
+        # checked first: ipywidgets would clamp an out-of-range value without a word
+        values = _checked(self._controls, values)
+        self.controls: dict[str, Any] = {name: spec.make(values[name]) for name, spec in self._controls.items()}
         self._enable_relevant()
         self.figure: Figure = type(self)._callback(**self.values())
         self.output = w.Output()
@@ -121,11 +245,15 @@ class _Explorer:
         return {name: control.value for name, control in self.controls.items()}
 
     def update(self, **changes: Any) -> Figure:
-        """Set controls (e.g. ``update(alpha=2.0)``); the figure redraws in place and is returned."""
+        """Set controls (e.g. ``update(alpha=2.0)``); the figure redraws in place and is returned.
+
+        A value outside a control's range (or of the wrong type) raises a ValueError
+        naming the control and its range, as in the constructor.
+        """
         unknown = set(changes) - set(self.controls)
         if unknown:
             raise ValueError(f"unknown control(s) {sorted(unknown)}; choose from {sorted(self.controls)}")
-        for name, value in changes.items():
+        for name, value in _checked(self._controls, changes).items():
             self.controls[name].value = value
         return self.figure
 
@@ -148,8 +276,18 @@ class MemoryExplorer(_Explorer):
 
     Parameters
     ----------
-    kind, n, alpha, beta, lam :
-        Initial values, passed to :func:`draw_memory_explorer`.
+    kind : {"identity", "orthogonal", "chain", "fbchain"}
+    n : int in [10, 400]
+    alpha : float in [0.5, 3]
+    beta : float in [0, 0.5]
+    lam : float in [0, 1.05]
+        Initial values, passed to :func:`draw_memory_explorer`; the ranges are the sliders'.
+
+    Raises
+    ------
+    ValueError
+        If a value is outside its slider's range or options, or of the wrong type
+        (ipywidgets itself would clamp it silently); also from :meth:`update`.
 
     Attributes
     ----------
@@ -164,6 +302,7 @@ class MemoryExplorer(_Explorer):
     """
 
     _callback = staticmethod(draw_memory_explorer)
+    _controls = _MEMORY_CONTROLS
     _columns = (("kind", "n"), ("alpha", "beta", "lam"))
 
     def __init__(
@@ -174,14 +313,7 @@ class MemoryExplorer(_Explorer):
         beta: float = 0.05,
         lam: float = 0.99,
     ) -> None:
-        super().__init__({
-            "kind": w.Dropdown(options=[(KIND_LABELS[k], k) for k in KINDS], value=kind,
-                               description="network", style=_STYLE),
-            "n": _slider(w.IntSlider, n, 10, 400, 10, "N"),
-            "alpha": _slider(w.FloatSlider, alpha, 0.5, 3.0, 0.01, "alpha"),
-            "beta": _slider(w.FloatSlider, beta, 0.0, 0.5, 0.01, "beta"),
-            "lam": _slider(w.FloatSlider, lam, 0.0, 1.05, 0.01, "lambda"),
-        })
+        super().__init__(kind=kind, n=n, alpha=alpha, beta=beta, lam=lam)
 
     def _enable_relevant(self) -> None:
         kind = self.controls["kind"].value
@@ -195,8 +327,21 @@ class DecodingExplorer(_Explorer):
 
     Parameters
     ----------
-    noise_std, input_scale, alpha, lam, nonlinearity, seq_len, n :
-        Initial values, passed to :func:`draw_decoding_explorer`.
+    noise_std : float in [0, 1]
+    input_scale : float in [0.1, 10] (log slider)
+    alpha : float in [0.5, 1.2]
+    lam : float in [0.5, 1.2]
+    nonlinearity : {"linear", "elu", "relu", "tanh"}
+        ``"identity"`` is accepted as ``"linear"``.
+    seq_len : int in [10, 200]
+    n : int in [20, 200]
+        Initial values, passed to :func:`draw_decoding_explorer`; the ranges are the sliders'.
+
+    Raises
+    ------
+    ValueError
+        If a value is outside its slider's range or options, or of the wrong type
+        (ipywidgets itself would clamp it silently); also from :meth:`update`.
 
     Attributes
     ----------
@@ -212,6 +357,7 @@ class DecodingExplorer(_Explorer):
     """
 
     _callback = staticmethod(draw_decoding_explorer)
+    _controls = _DECODING_CONTROLS
     _columns = (("nonlinearity", "noise_std", "input_scale"), ("alpha", "lam", "seq_len", "n"))
 
     def __init__(
@@ -224,15 +370,8 @@ class DecodingExplorer(_Explorer):
         seq_len: int = 100,
         n: int = 100,
     ) -> None:
-        super().__init__({
-            "noise_std": _slider(w.FloatSlider, noise_std, 0.0, 1.0, 0.01, "noise σ"),
-            "input_scale": _slider(w.FloatLogSlider, input_scale, -1.0, 1.0, 0.05, "input scale"),
-            "alpha": _slider(w.FloatSlider, alpha, 0.5, 1.2, 0.01, "chain α"),
-            "lam": _slider(w.FloatSlider, lam, 0.5, 1.2, 0.01, "orthogonal λ"),
-            "nonlinearity": w.Dropdown(options=list(NONLINEARITIES), value=nonlinearity, description="f", style=_STYLE),
-            "seq_len": _slider(w.IntSlider, seq_len, 10, 200, 10, "L"),
-            "n": _slider(w.IntSlider, n, 20, 200, 10, "N"),
-        })
+        super().__init__(noise_std=noise_std, input_scale=input_scale, alpha=alpha, lam=lam,
+                         nonlinearity=nonlinearity, seq_len=seq_len, n=n)
 
 
 class PseudospectrumExplorer(_Explorer):
@@ -240,8 +379,19 @@ class PseudospectrumExplorer(_Explorer):
 
     Parameters
     ----------
-    kind, n, alpha, beta, lam, eps :
-        Initial values, passed to :func:`draw_pseudospectrum_explorer`.
+    kind : {"identity", "orthogonal", "chain", "fbchain"}
+    n : int in [10, 200]
+    alpha : float in [0.1, 2]
+    beta : float in [0, 1]
+    lam : float in [0, 1.2]
+    eps : float in [1e-8, 10^-0.5 = 0.316] (log slider)
+        Initial values, passed to :func:`draw_pseudospectrum_explorer`; the ranges are the sliders'.
+
+    Raises
+    ------
+    ValueError
+        If a value is outside its slider's range or options, or of the wrong type
+        (ipywidgets itself would clamp it silently); also from :meth:`update`.
 
     Attributes
     ----------
@@ -256,6 +406,7 @@ class PseudospectrumExplorer(_Explorer):
     """
 
     _callback = staticmethod(draw_pseudospectrum_explorer)
+    _controls = _PSEUDOSPECTRUM_CONTROLS
     _columns = (("kind", "n", "eps"), ("alpha", "beta", "lam"))
 
     def __init__(
@@ -267,15 +418,7 @@ class PseudospectrumExplorer(_Explorer):
         lam: float = 1.0,
         eps: float = 1e-2,
     ) -> None:
-        super().__init__({
-            "kind": w.Dropdown(options=[(KIND_LABELS[k], k) for k in KINDS], value=kind,
-                               description="network", style=_STYLE),
-            "n": _slider(w.IntSlider, n, 10, 200, 10, "N"),
-            "alpha": _slider(w.FloatSlider, alpha, 0.1, 2.0, 0.01, "α"),
-            "beta": _slider(w.FloatSlider, beta, 0.0, 1.0, 0.01, "β"),
-            "lam": _slider(w.FloatSlider, lam, 0.0, 1.2, 0.01, "λ"),
-            "eps": _slider(w.FloatLogSlider, eps, -8.0, -0.5, 0.25, "ε"),
-        })
+        super().__init__(kind=kind, n=n, alpha=alpha, beta=beta, lam=lam, eps=eps)
 
     def _enable_relevant(self) -> None:
         kind = self.controls["kind"].value

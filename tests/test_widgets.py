@@ -113,3 +113,110 @@ def test_pseudospectrum_widget_slider_moves_redraw_the_same_figure():
     assert ex.controls["alpha"].disabled and not ex.controls["lam"].disabled
     ex.controls["eps"].value = 1e-4
     assert "ε=0.0001" in fig.axes[0].get_title()
+
+
+# --------------------------------------------------------------------------- values outside a slider's range raise
+
+from nnrnn_edu import widgets  # noqa: E402
+
+EXPLORERS = {
+    "memory": (MemoryExplorer, draw_memory_explorer, widgets._MEMORY_CONTROLS),
+    "decoding": (DecodingExplorer, draw_decoding_explorer, widgets._DECODING_CONTROLS),
+    "pseudospectrum": (PseudospectrumExplorer, draw_pseudospectrum_explorer, widgets._PSEUDOSPECTRUM_CONTROLS),
+}
+
+# explorer, argument, bad value, what the message must say
+OUT_OF_RANGE = [
+    ("memory", "n", 500, r"\[10, 400\]"),
+    ("memory", "n", 5, r"\[10, 400\]"),
+    ("memory", "alpha", 3.5, r"\[0.5, 3\]"),
+    ("memory", "beta", -0.01, r"\[0, 0.5\]"),
+    ("memory", "lam", 1.2, r"\[0, 1.05\]"),
+    ("memory", "lam", float("nan"), r"\[0, 1.05\]"),
+    ("decoding", "noise_std", 1.5, r"\[0, 1\]"),
+    ("decoding", "input_scale", 20.0, r"\[0.1, 10\]"),
+    ("decoding", "input_scale", 0.05, r"\[0.1, 10\]"),
+    ("decoding", "alpha", 0.4, r"\[0.5, 1.2\]"),
+    ("decoding", "lam", 1.3, r"\[0.5, 1.2\]"),
+    ("decoding", "seq_len", 300, r"\[10, 200\]"),
+    ("decoding", "n", 10, r"\[20, 200\]"),
+    ("pseudospectrum", "n", 300, r"\[10, 200\]"),
+    ("pseudospectrum", "alpha", 2.5, r"\[0.1, 2\]"),
+    ("pseudospectrum", "beta", 1.5, r"\[0, 1\]"),
+    ("pseudospectrum", "lam", -0.1, r"\[0, 1.2\]"),
+    ("pseudospectrum", "eps", 0.5, r"\[1e-08, 0.316228\]"),
+    ("pseudospectrum", "eps", 1e-9, r"\[1e-08, 0.316228\]"),
+]
+
+WRONG_TYPE = [
+    ("memory", "n", 100.0, "an integer"),
+    ("memory", "n", True, "an integer"),
+    ("memory", "alpha", "1.5", "a real number"),
+    ("memory", "alpha", 1.5j, "a real number"),
+    ("memory", "kind", "ring", "one of"),
+    ("decoding", "seq_len", 50.5, "an integer"),
+    ("decoding", "noise_std", None, "a real number"),
+    ("decoding", "nonlinearity", "sigmoid", "one of"),
+    ("pseudospectrum", "kind", None, "one of"),
+    ("pseudospectrum", "eps", False, "a real number"),
+]
+
+
+def _ids(cases):
+    return [f"{e}-{a}-{v!r}" for e, a, v, _ in cases]
+
+
+@pytest.mark.parametrize("explorer, arg, value, says", OUT_OF_RANGE + WRONG_TYPE, ids=_ids(OUT_OF_RANGE + WRONG_TYPE))
+def test_constructor_raises_instead_of_clamping(explorer, arg, value, says):
+    cls, _, _ = EXPLORERS[explorer]
+    with pytest.raises(ValueError, match=rf"^{arg} must be .*{says}"):
+        cls(**{arg: value})
+
+
+@pytest.mark.parametrize("explorer, arg, value, says", OUT_OF_RANGE + WRONG_TYPE, ids=_ids(OUT_OF_RANGE + WRONG_TYPE))
+def test_callback_raises_for_the_same_values_before_computing(explorer, arg, value, says, monkeypatch):
+    _, draw, _ = EXPLORERS[explorer]
+    computed = []
+    monkeypatch.setattr(widgets, {"memory": "memory_explorer_data", "decoding": "decoding_explorer_data",
+                                  "pseudospectrum": "pseudospectrum_explorer_data"}[explorer],
+                        lambda **kw: computed.append(kw))
+    with pytest.raises(ValueError, match=rf"^{arg} must be .*{says}"):
+        draw(**{arg: value})
+    assert computed == []
+
+
+def test_update_raises_instead_of_clamping_and_keeps_the_figure():
+    ex = MemoryExplorer(n=20)
+    title = ex.figure._suptitle.get_text()
+    with pytest.raises(ValueError, match=r"^alpha must be in \[0.5, 3\]"):
+        ex.update(alpha=5.0)
+    assert ex.controls["alpha"].value == 1.5 and ex.figure._suptitle.get_text() == title
+
+
+@pytest.mark.parametrize("explorer", EXPLORERS)
+def test_every_value_at_a_range_end_is_accepted_and_not_clamped(explorer):
+    _, _, controls = EXPLORERS[explorer]
+    for name, spec in controls.items():
+        if isinstance(spec, widgets._Slider):
+            for end in spec.bounds():
+                value = int(end) if spec.cls is widgets.w.IntSlider else end
+                assert widgets._checked(controls, {name: value}) == {name: value}
+                assert spec.make(value).value == value  # ipywidgets keeps it: the range is the slider's
+            lo, hi = spec.bounds()
+            assert spec.make(hi + 1).value == hi  # what ipywidgets alone does beyond it: clamp silently
+
+
+@pytest.mark.parametrize("explorer", EXPLORERS)
+def test_sliders_are_built_from_the_checked_ranges(explorer):
+    cls, _, controls = EXPLORERS[explorer]
+    ex = cls(**({"n": 20} if explorer != "decoding" else {"n": 20, "seq_len": 10}))
+    assert list(ex.controls) == list(controls)
+    for name, spec in controls.items():
+        if isinstance(spec, widgets._Slider):
+            assert (ex.controls[name].min, ex.controls[name].max) == (spec.lo, spec.hi)
+            assert type(ex.controls[name]) is spec.cls
+
+
+def test_identity_is_accepted_as_linear_by_the_decoding_explorer():
+    ex = DecodingExplorer(nonlinearity="identity", n=20, seq_len=10)
+    assert ex.controls["nonlinearity"].value == "linear"
