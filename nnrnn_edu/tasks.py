@@ -309,12 +309,15 @@ def task_loss(task: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.
     See chapter 3.
     """
     spec = task_spec(task)
+    # A single model's loss is computed as member 0 of an ensemble of one: the same reductions in the
+    # same order, so that a model alone and inside an ensemble of any size get bitwise the same loss.
     if spec.loss == "mse":
         out = outputs[..., 0] if outputs.shape[-1:] == (1,) and outputs.dim() > targets.dim() else outputs
-        if out.shape[-targets.dim() :] != targets.shape:
+        if out.shape[-targets.dim() :] != targets.shape or out.dim() > targets.dim() + 1:
             raise ValueError(f"outputs of shape {tuple(outputs.shape)} do not match targets {tuple(targets.shape)}")
-        err = (out - targets).square()
-        return err.mean() if out.dim() == targets.dim() else err.flatten(1).mean(1)
+        ensemble = out.dim() == targets.dim() + 1
+        per_model = ((out if ensemble else out.unsqueeze(0)) - targets).square().flatten(1).mean(1)
+        return per_model if ensemble else per_model[0]
     # cross-entropy over the class axis (last)
     n_cls = outputs.shape[-1]
     lead = outputs.shape[:-1]
@@ -324,21 +327,20 @@ def task_loss(task: str, outputs: torch.Tensor, targets: torch.Tensor) -> torch.
         ensemble = True
     else:
         raise ValueError(f"outputs of shape {tuple(outputs.shape)} do not match targets {tuple(targets.shape)}")
-    if outputs.dim() > 2 and outputs.stride(-1) != 1:
+    out = outputs if ensemble else outputs.unsqueeze(0)  # (K, *targets.shape, C)
+    tgt = targets.expand(out.shape[:-1])
+    if out.stride(-1) != 1:
         # class-major logits (the copy readout: a view of (K, C, T, B) memory): cross-entropy with the
         # class axis second and the other axes in memory order, so nothing is copied and the
         # log-softmax runs along long contiguous rows
-        out = outputs if ensemble else outputs.unsqueeze(0)
-        tgt = targets.expand(lead) if ensemble else targets.unsqueeze(0)
         inp = out.movedim(-1, 1)
         order = sorted(range(2, inp.dim()), key=lambda d: -inp.stride(d))
         per_item = F.cross_entropy(inp.permute(0, 1, *order), tgt.permute(0, *[d - 1 for d in order]), reduction="none")
         per_model = per_item.flatten(1).mean(1)
-        return per_model if ensemble else per_model[0]
-    if not ensemble:
-        return F.cross_entropy(outputs.reshape(-1, n_cls), targets.reshape(-1))
-    flat = F.cross_entropy(outputs.reshape(-1, n_cls), targets.expand(lead).reshape(-1), reduction="none")
-    return flat.view(lead[0], -1).mean(1)
+    else:
+        flat = F.cross_entropy(out.reshape(-1, n_cls), tgt.reshape(-1), reduction="none")
+        per_model = flat.view(out.shape[0], -1).mean(1)
+    return per_model if ensemble else per_model[0]
 
 
 def baseline_loss(task: str, seq_len: int | None = None) -> float:

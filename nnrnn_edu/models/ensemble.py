@@ -22,8 +22,8 @@ from torch import nn
 
 from .. import connectivity
 from .._validate import positive_int
-from .readout import batched_linear, class_major_linear
-from .recurrence import _check_nonlinearity, ensemble_recurrence
+from .readout import stacked_forward
+from .recurrence import _check_nonlinearity
 from .rnn import READOUTS, VanillaRNN, _check_choice, initial_weights
 
 
@@ -213,15 +213,8 @@ class EnsembleRNN(nn.Module):
             ``(K, B, T, out)`` if ``readout == "all"``, else ``(K, B, out)``;
             :func:`nnrnn_edu.tasks.task_loss` turns it into per-model losses ``(K,)``.
         """
-        seq = self.readout_mode == "all"
-        h = ensemble_recurrence(x, self.weight_hh, self.weight_ih, self.bias, h0, self.nonlinearity, seq)
-        R, c = self.readout_weight, self.readout_bias
-        if not seq:  # h: (K, B, N)
-            return batched_linear(h, R, c)
-        K, T, B, n = h.shape
-        # the reshape copies the time-major states model-major; logits come class-major (K, out, T*B)
-        y = class_major_linear(h.reshape(K, T * B, n), R, c)
-        return y.view(K, -1, T, B).permute(0, 3, 2, 1)  # (K, B, T, out), a view
+        return stacked_forward(x, self.weight_hh, self.weight_ih, self.bias, self.readout_weight, self.readout_bias,
+                               h0, self.nonlinearity, self.readout_mode == "all")
 
     def extra_repr(self) -> str:
         return (

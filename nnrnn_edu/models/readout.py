@@ -21,19 +21,37 @@ from __future__ import annotations
 
 import torch
 
+from .recurrence import ensemble_recurrence
+
+
+def _stack_of_two(*tensors: torch.Tensor) -> list[torch.Tensor]:
+    """Pad stacks of one model with a zero model: a batched GEMM of batch size 1 takes another MKL path
+    than batch sizes >= 2 (GEMV-like shapes, e.g. the one-output readout of the addition task, round
+    differently), so a model alone would not compute bitwise what it computes inside an ensemble."""
+    return [torch.cat([t, torch.zeros_like(t)]) for t in tensors]
+
 
 class _BatchedLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h, R, b):
         ctx.save_for_backward(h, R)
-        return torch.baddbmm(b.unsqueeze(1), h, R.transpose(1, 2))
+        single = h.shape[0] == 1
+        if single:
+            h, R, b = _stack_of_two(h, R, b)
+        y = torch.baddbmm(b.unsqueeze(1), h, R.transpose(1, 2))
+        return y[:1] if single else y
 
     @staticmethod
     def backward(ctx, gy):
         h, R = ctx.saved_tensors
+        single = h.shape[0] == 1
+        if single:
+            h, R, gy = _stack_of_two(h, R, gy)
         gh = torch.bmm(gy, R) if ctx.needs_input_grad[0] else None
         gR = torch.bmm(gy.transpose(1, 2), h) if ctx.needs_input_grad[1] else None
         gb = gy.sum(1) if ctx.needs_input_grad[2] else None
+        if single:
+            gh, gR, gb = (None if g is None else g[:1] for g in (gh, gR, gb))
         return gh, gR, gb
 
 
@@ -102,4 +120,43 @@ def class_major_linear(h: torch.Tensor, R: torch.Tensor, b: torch.Tensor) -> tor
     return _ClassMajorLinear.apply(h, R, b)
 
 
-__all__ = ["batched_linear", "class_major_linear"]
+def stacked_forward(
+    x: torch.Tensor,
+    W: torch.Tensor,
+    V: torch.Tensor,
+    b: torch.Tensor,
+    R: torch.Tensor,
+    c: torch.Tensor,
+    h0: torch.Tensor | None,
+    nonlinearity: str,
+    all_steps: bool,
+) -> torch.Tensor:
+    """Readouts of K stacked vanilla RNNs: the one forward pass of :class:`~nnrnn_edu.models.EnsembleRNN`
+    and of :class:`~nnrnn_edu.models.VanillaRNN` (a stack of one), so both compute the same numbers.
+
+    Parameters
+    ----------
+    x : Tensor, shape (B, T, d) shared, or (K, B, T, d)
+    W, V, b : Tensor, shapes (K, N, N), (K, N, d), (K, N)
+    R, c : Tensor, shapes (K, out, N), (K, out)
+        Readout weights and biases.
+    h0 : Tensor, shape (K, B, N), or None
+    nonlinearity : str
+    all_steps : bool
+        Read out at every step (copy) or at the last one.
+
+    Returns
+    -------
+    Tensor
+        ``(K, B, T, out)`` (a view of class-major logits ``(K, out, T, B)``) or ``(K, B, out)``.
+    """
+    h = ensemble_recurrence(x, W, V, b, h0, nonlinearity, all_steps)
+    if not all_steps:  # h: (K, B, N)
+        return batched_linear(h, R, c)
+    K, T, B, n = h.shape
+    # the reshape copies the time-major states model-major; logits come class-major (K, out, T*B)
+    y = class_major_linear(h.reshape(K, T * B, n), R, c)
+    return y.view(K, -1, T, B).permute(0, 3, 2, 1)  # (K, B, T, out), a view
+
+
+__all__ = ["batched_linear", "class_major_linear", "stacked_forward"]

@@ -5,19 +5,21 @@ Three implementations of the same map from inputs to hidden states:
 - :func:`naive_recurrence` - the obvious autograd loop, one ``f(x_t V^T + h W^T + b)``
   per step. Slow (autograd records ~5 nodes per step) but obviously right: it is
   the reference the fast paths are tested against.
-- :func:`rnn_recurrence` - one model, hand-written backpropagation through time
-  in a ``torch.autograd.Function``. The input projection of all T steps is one
-  GEMM written straight into a preallocated state buffer; each step is then one
-  in-place ``addmm_`` and one in-place activation. The backward pass is one
-  activation-derivative op (computed from the *outputs*, so nothing else is
-  stored) and one matmul per step, and the weight gradients are single GEMMs
-  over all ``T*B`` rows after the loop.
 - :func:`ensemble_recurrence` - K independent models with stacked weights
-  ``[K, N, N]`` (``baddbmm`` per step), inputs shared ``(B, T, d)`` or per model
-  ``(K, B, T, d)``. A sweep trains K models for little more than the price of
-  one on a CPU, because a single small GEMM per step leaves most of the
-  machine idle.
-
+  ``[K, N, N]``, hand-written backpropagation through time in a
+  ``torch.autograd.Function``: per step one ``baddbmm`` for the input term and
+  one for the recurrence, written into a preallocated time-major state buffer,
+  and an in-place activation; the backward pass is one activation-derivative op
+  (computed from the *outputs*, so nothing else is stored) and one batched
+  matmul per step, with the weight-gradient terms added step by step. Inputs
+  shared ``(B, T, d)`` or per model ``(K, B, T, d)``. A sweep trains K models
+  for little more than the price of one on a CPU, because a single small GEMM
+  per step leaves most of the machine idle.
+- :func:`rnn_recurrence` - one model: the same engine on a stack of one. A model
+  alone therefore computes bitwise what it computes inside an ensemble of any
+  size (on one CPU thread; tested for K = 1, 2, 3, 5, 8). A dedicated
+  single-model engine (one GEMM for all input terms and for each weight
+  gradient) was up to ~30 % faster per iteration, but summed in another order.
 Why this shape (measured on a 2-core CPU, see ``benchmarks/bench_training.py``):
 indexing ``x[t]`` of a tensor that requires grad costs O(T^2) in autograd;
 ``torch.compile`` unrolls T steps (minutes of compile) and is no faster; a
@@ -139,72 +141,6 @@ def naive_recurrence(
 # --------------------------------------------------------------------------- single model
 
 
-class _Recurrence(torch.autograd.Function):
-    """Hand-written BPTT for one model. Time-major: x (T, B, d) -> states (T, B, N) or (B, N)."""
-
-    @staticmethod
-    def forward(ctx, x, W, V, b, h0, nonlinearity, return_sequence):
-        T, B, d = x.shape
-        n = W.shape[0]
-        H = x.new_empty(T + 1, B, n)  # H[0] = h0, H[t+1] = h_t
-        if h0 is None:
-            H[0].zero_()
-        else:
-            H[0].copy_(h0)
-        x2 = x.reshape(T * B, d)
-        # all input drives in one GEMM, straight into the state buffer
-        torch.addmm(b, x2, V.t(), out=H[1:].view(T * B, n))
-        act_ = _activation_(nonlinearity)
-        Wt = W.t()
-        Hs = H.unbind(0)  # views made once, not per step
-        for t in range(T):
-            h = Hs[t + 1]
-            h.addmm_(Hs[t], Wt)
-            act_(h)
-        ctx.H, ctx.x2, ctx.W, ctx.V = H, x2, W, V
-        ctx.nonlinearity, ctx.return_sequence = nonlinearity, return_sequence
-        ctx.has_h0 = h0 is not None
-        ctx.x_shape = x.shape
-        return H[1:] if return_sequence else H[T].clone()
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        H, x2, W, V = ctx.H, ctx.x2, ctx.W, ctx.V
-        T1, B, n = H.shape
-        T = T1 - 1
-        act_bwd = _activation_backward(ctx.nonlinearity)
-        G = H.new_empty(T, B, n)  # dL/d(pre-activation) at every step
-        Gs = G.unbind(0)
-        Hs = H.unbind(0)
-        dh = H.new_empty(B, n)
-        if ctx.return_sequence:
-            gH = grad_out.contiguous()
-            gHs = gH.unbind(0)
-            act_bwd(gHs[T - 1], Hs[T], Gs[T - 1])
-            for t in range(T - 1, 0, -1):
-                torch.addmm(gHs[t - 1], Gs[t], W, out=dh)  # dL/dh_t = gH_t + W^T g_{t+1}
-                act_bwd(dh, Hs[t], Gs[t - 1])
-        else:
-            act_bwd(grad_out.contiguous(), Hs[T], Gs[T - 1])
-            for t in range(T - 1, 0, -1):
-                torch.mm(Gs[t], W, out=dh)
-                act_bwd(dh, Hs[t], Gs[t - 1])
-        G2 = G.view(T * B, n)
-        need_x, need_W, need_V, need_b, need_h0 = ctx.needs_input_grad[:5]
-        gx = gW = gV = gb = gh0 = None
-        if need_W:
-            gW = torch.mm(G2.t(), H[:T].view(T * B, n))  # one [N, TB] @ [TB, N] GEMM
-        if need_V:
-            gV = torch.mm(x2.t(), G2).t()  # x^T G, not (G^T x)^T: see module docstring
-        if need_b:
-            gb = G2.sum(0)
-        if need_x:
-            gx = torch.mm(G2, V).view(ctx.x_shape)
-        if need_h0 and ctx.has_h0:
-            gh0 = torch.mm(Gs[0], W)
-        return gx, gW, gV, gb, gh0, None, None
-
-
 def rnn_recurrence(
     x: torch.Tensor,
     weight_hh: torch.Tensor,
@@ -248,7 +184,13 @@ def rnn_recurrence(
     nonlinearity = _check_nonlinearity(nonlinearity)
     _check_single(x, weight_hh, weight_ih, bias, h0, time_major)
     xt = x if time_major else x.transpose(0, 1)
-    out = _Recurrence.apply(xt.contiguous(), weight_hh, weight_ih, bias, h0, nonlinearity, bool(return_sequence))
+    # one engine: the ensemble's, on a stack of one model, so that a model alone computes bitwise what
+    # it computes inside an ensemble of any size (on one CPU thread; tested)
+    h0k = None if h0 is None else h0.unsqueeze(0)
+    out = _EnsembleRecurrence.apply(
+        xt.contiguous(), weight_hh.unsqueeze(0), weight_ih.unsqueeze(0), bias.unsqueeze(0), h0k, nonlinearity,
+        bool(return_sequence),
+    )[0]  # (T, B, N) time-major, or (B, N)
     if return_sequence and not time_major:
         return out.transpose(0, 1)
     return out
@@ -281,6 +223,23 @@ def _check_ensemble(x, W, V, b, h0):
     return K, B, T, d, n
 
 
+_CHUNK = 64
+"""Elementwise kernels run on chunks of 2 vectors (32 float32 on this CPU) and finish a block that is
+not a whole number of chunks with scalar code, whose ``exp`` rounds differently (by an ulp); every
+per-step block of states and gradients is padded to a multiple of this many elements, so that all of
+it takes the vector path and a model's numbers do not depend on how many models share the block."""
+
+
+def _padded_steps(like: torch.Tensor, steps: int, K: int, B: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A ``(steps, L)`` buffer, ``L = K*B*N`` rounded up to :data:`_CHUNK` with the padding zeroed, and its
+    ``(steps, K, B, N)`` view of the unpadded part (each step's block contiguous)."""
+    size = K * B * n
+    width = -(-size // _CHUNK) * _CHUNK
+    buf = like.new_empty(steps, width)
+    buf[:, size:].zero_()  # finite padding: the activations leave zeros as zeros
+    return buf, buf[:, :size].view(steps, K, B, n)
+
+
 class _EnsembleRecurrence(torch.autograd.Function):
     """Hand-written BPTT for K stacked models.
 
@@ -302,7 +261,7 @@ class _EnsembleRecurrence(torch.autograd.Function):
         else:
             _, T, B, d = x.shape
             x2 = x.reshape(K, T * B, d)
-        H = x.new_empty(T + 1, K, B, n)
+        Hbuf, H = _padded_steps(x, T + 1, K, B, n)
         if h0 is None:
             H[0].zero_()
         else:
@@ -311,6 +270,7 @@ class _EnsembleRecurrence(torch.autograd.Function):
         Wt, Vt, bias = W.transpose(1, 2), V.transpose(1, 2), b.unsqueeze(1)
         xs = x.unbind(0) if shared else x.unbind(1)  # T blocks (B, d) or (K, B, d)
         Hs = H.unbind(0)  # contiguous (K, B, N) blocks
+        rows = Hbuf.unbind(0)  # the same blocks with their padding: what the activation runs on
         for t in range(T):
             # the input term is written step by step, right before the recurrent GEMM reads it from
             # cache: a projection of all T steps first would stream the whole buffer through memory twice
@@ -318,8 +278,8 @@ class _EnsembleRecurrence(torch.autograd.Function):
             xt = xs[t].expand(K, -1, -1) if shared else xs[t]
             torch.baddbmm(bias, xt, Vt, out=h)
             h.baddbmm_(Hs[t], Wt)
-            act_(h)
-        ctx.H, ctx.x2, ctx.W, ctx.V, ctx.shared = H, x2, W, V, shared
+            act_(rows[t + 1])
+        ctx.H, ctx.Hbuf, ctx.x2, ctx.W, ctx.V, ctx.shared = H, Hbuf, x2, W, V, shared
         ctx.nonlinearity, ctx.return_sequence = nonlinearity, return_sequence
         ctx.has_h0 = h0 is not None
         ctx.x_shape = x.shape
@@ -327,15 +287,19 @@ class _EnsembleRecurrence(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        H, x2, W, V, shared = ctx.H, ctx.x2, ctx.W, ctx.V, ctx.shared
+        H, Hbuf, x2, W, V, shared = ctx.H, ctx.Hbuf, ctx.x2, ctx.W, ctx.V, ctx.shared
         T1, K, B, n = H.shape
         T = T1 - 1
         act_bwd = _activation_backward(ctx.nonlinearity)
-        # gradient w.r.t. the pre-activations of step t: only two steps are alive at once (ping-pong)
-        pair = (H.new_empty(K, B, n), H.new_empty(K, B, n))
+        # gradient w.r.t. the pre-activations of step t: only two steps are alive at once (ping-pong);
+        # padded like the states, so that the activation derivative runs on whole vector chunks
+        pair_buf, pair = _padded_steps(H, 2, K, B, n)
         Gs = [pair[t % 2] for t in range(T)]
+        Grows = [pair_buf[t % 2] for t in range(T)]
         Hs = H.unbind(0)
-        dh = H.new_empty(K, B, n)
+        rows = Hbuf.unbind(0)
+        dh_buf, dh = _padded_steps(H, 1, K, B, n)
+        dh, dh_row = dh[0], dh_buf[0]
         need_x, need_W, need_V, need_b, need_h0 = ctx.needs_input_grad[:5]
         gx = gW = gV = gb = gh0 = None
         d = V.shape[2]
@@ -365,19 +329,21 @@ class _EnsembleRecurrence(torch.autograd.Function):
 
         if ctx.return_sequence:
             gHs = grad_out.transpose(0, 1).contiguous().unbind(0)  # (K, T, B, N) -> T blocks (K, B, N)
-            act_bwd(gHs[T - 1], Hs[T], Gs[T - 1])
+            dh.copy_(gHs[T - 1])
+            act_bwd(dh_row, rows[T], Grows[T - 1])
             accumulate(T - 1)
             for t in range(T - 1, 0, -1):
                 torch.baddbmm(gHs[t - 1], Gs[t], W, out=dh)
-                act_bwd(dh, Hs[t], Gs[t - 1])
+                act_bwd(dh_row, rows[t], Grows[t - 1])
                 accumulate(t - 1)
             del gHs
         else:
-            act_bwd(grad_out.contiguous(), Hs[T], Gs[T - 1])
+            dh.copy_(grad_out)
+            act_bwd(dh_row, rows[T], Grows[T - 1])
             accumulate(T - 1)
             for t in range(T - 1, 0, -1):
                 torch.bmm(Gs[t], W, out=dh)
-                act_bwd(dh, Hs[t], Gs[t - 1])
+                act_bwd(dh_row, rows[t], Grows[t - 1])
                 accumulate(t - 1)
         if need_V:
             gV = gVb[:, :d].transpose(1, 2)

@@ -19,7 +19,7 @@ from torch import nn
 from .. import connectivity
 from .._validate import finite_float, positive_int, seed_or_generator
 from .base import RecurrentModel
-from .readout import class_major_linear
+from .readout import stacked_forward
 from .recurrence import _check_nonlinearity, naive_recurrence, rnn_recurrence
 
 READOUTS = ("all", "last")
@@ -215,16 +215,10 @@ class VanillaRNN(RecurrentModel):
         if self.engine == "naive":
             h = naive_recurrence(x, self.weight_hh, self.weight_ih, self.bias, h0, self.nonlinearity, seq)
             return self.readout(h)
-        if seq:  # states (T, B, N) contiguous: one readout GEMM for all steps, logits class-major
-            h = rnn_recurrence(
-                x.transpose(0, 1), self.weight_hh, self.weight_ih, self.bias, h0, self.nonlinearity,
-                True, time_major=True,
-            )
-            T, B, n = h.shape
-            y = class_major_linear(h.view(1, T * B, n), self.readout.weight.unsqueeze(0), self.readout.bias.unsqueeze(0))
-            return y.view(-1, T, B).permute(2, 1, 0)  # (B, T, out), a view of (out, T, B)
-        h = rnn_recurrence(x, self.weight_hh, self.weight_ih, self.bias, h0, self.nonlinearity, False)
-        return self.readout(h)
+        # the ensemble's forward pass on a stack of one: bitwise what this model computes in any ensemble
+        one = [p.unsqueeze(0) for p in (self.weight_hh, self.weight_ih, self.bias, self.readout.weight,
+                                         self.readout.bias)]
+        return stacked_forward(x, *one, None if h0 is None else h0.unsqueeze(0), self.nonlinearity, seq)[0]
 
     def extra_repr(self) -> str:
         return (

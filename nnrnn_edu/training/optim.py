@@ -16,22 +16,31 @@ import torch
 
 
 def clip_grad_norm_per_model_(
-    parameters: Sequence[torch.Tensor], max_norm: float, eps: float = 1e-6
+    parameters: Sequence[torch.Tensor], max_norm: float, eps: float = 1e-6, stacked: bool = True,
 ) -> torch.Tensor:
     """Clip each model's global gradient norm separately (leading axis K of every parameter).
 
     For model k the norm is ``sqrt(sum over its parameters of ||g||^2)`` and the
-    gradients are scaled by ``min(1, max_norm / (norm + eps))`` - the same rule
-    as ``torch.nn.utils.clip_grad_norm_`` applied to one model. No host
+    gradients are scaled by ``min(1, max_norm / (norm + eps))`` - the rule of
+    ``torch.nn.utils.clip_grad_norm_`` applied to one model. No host
     synchronisation (CUDA-graph safe).
+
+    A single model is clipped with ``stacked=False``: the same operations as for one
+    member of a stack (a K = 1 view of every gradient), so that a model alone and the
+    same model inside an ensemble of any size get bitwise the same clipped gradient on
+    one CPU thread. (``torch.nn.utils.clip_grad_norm_`` sums the squares in another
+    order, so it is not used.)
 
     Parameters
     ----------
     parameters : sequence of Tensor
-        Stacked parameters, each of shape (K, ...); those without ``.grad`` are skipped.
+        Stacked parameters, each of shape (K, ...), or one model's parameters when
+        ``stacked=False``; those without ``.grad`` are skipped.
     max_norm : float
         Clip threshold (the paper: 10).
     eps : float
+    stacked : bool
+        Whether the parameters carry the leading model axis.
 
     Returns
     -------
@@ -41,10 +50,15 @@ def clip_grad_norm_per_model_(
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         raise ValueError("parameters have no gradients; call backward() first")
-    k = grads[0].shape[0]
-    if any(g.shape[0] != k for g in grads):
+    k = grads[0].shape[0] if stacked else 1
+    if stacked and any(g.shape[0] != k for g in grads):
         raise ValueError("parameters must all have the same leading (model) dimension K")
-    sq = torch.stack([g.reshape(k, -1).square().sum(1) for g in grads]).sum(0)
+    # per model: the sum of squares of each parameter, then the sum over parameters in order,
+    # the same reductions whatever K is
+    terms = [g.reshape(k, -1).square().sum(1) for g in grads]
+    sq = terms[0]
+    for term in terms[1:]:  # added one by one: torch.stack(terms).sum(0) sums in another order for some K
+        sq = sq + term
     norms = sq.sqrt()
     scale = (max_norm / (norms + eps)).clamp(max=1.0)
     for g in grads:

@@ -66,6 +66,11 @@ def evaluate(model: torch.nn.Module, task: str, inputs: torch.Tensor, targets: t
 class SingleModel:
     """One model, ``torch.optim.RMSprop`` (Keras constants from the config) and global clipping.
 
+    Clipping follows :func:`~nnrnn_edu.training.optim.clip_grad_norm_per_model_` and
+    ``torch.optim.RMSprop`` is step for step :class:`~nnrnn_edu.training.optim.RMSpropPerModel`,
+    so a vanilla RNN trained alone follows bitwise the trajectory it follows inside a
+    :class:`VanillaEnsemble` (on one CPU thread).
+
     Parameters
     ----------
     model : RecurrentModel
@@ -95,8 +100,8 @@ class SingleModel:
         if extra is not None:
             loss = loss + extra
         loss.backward()
-        if self.clip_norm is not None:
-            torch.nn.utils.clip_grad_norm_(self.params, self.clip_norm)
+        if self.clip_norm is not None:  # the ensemble's rule and order of sums (bitwise a member's)
+            clip_grad_norm_per_model_(self.params, self.clip_norm, stacked=False)
         self.opt.step()
         return loss.detach().view(1)
 
@@ -274,7 +279,8 @@ def make_trainee(configs: Sequence[TrainConfig], spec: _tasks.TaskSpec, hidden_s
     -------
     Trainee
         :class:`SingleModel` for a run started alone, :class:`VanillaEnsemble` for vanilla RNNs
-        started together, :class:`ModelList` for any other model started together.
+        (fast engine) started together, :class:`ModelList` for any other model (or the naive
+        engine) started together.
     """
     cfg0 = configs[0]
 
@@ -287,7 +293,7 @@ def make_trainee(configs: Sequence[TrainConfig], spec: _tasks.TaskSpec, hidden_s
         if len(configs) != 1:
             raise ValueError(f"configs must hold one run when together is False, got {len(configs)}")
         return one(cfg0)
-    if cfg0.model == "vanilla":
+    if cfg0.model == "vanilla" and cfg0.engine == "fast":
         model = EnsembleRNN(
             len(configs), spec.input_size, hidden_size, spec.output_size, nonlinearity,
             [c.init for c in configs], [c.init_scale for c in configs], spec.readout,
