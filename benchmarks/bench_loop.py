@@ -14,6 +14,7 @@ Usage::
     python benchmarks/bench_loop.py                   # 5 rounds per task, a few minutes on 2 cores
     python benchmarks/bench_loop.py --quick           # smoke run, seconds
     python benchmarks/bench_loop.py --ref <commit>    # compare against another revision
+    python benchmarks/bench_loop.py --ref A --new B   # two revisions
 """
 
 from __future__ import annotations
@@ -45,17 +46,17 @@ def busy_cores() -> tuple[float, float]:
     return sum(v), sum(v) - v[3] - v[4]
 
 
-def load_base(ref: str, where: str):
-    """Import the ``training`` entry points of git revision ``ref`` as package ``nnrnn_edu_base``."""
-    dest = os.path.join(where, "nnrnn_edu_base")
+def load_base(ref: str, where: str, package: str = "nnrnn_edu_base"):
+    """Import the ``training`` entry points of git revision ``ref`` as package ``package``."""
+    dest = os.path.join(where, package)
     archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "nnrnn_edu"], capture_output=True, check=True).stdout
     subprocess.run(["tar", "-x", "-C", where], input=archive, check=True)
     shutil.move(os.path.join(where, "nnrnn_edu"), dest)
     sys.path.insert(0, where)
     try:
-        return importlib.import_module("nnrnn_edu_base.training")
+        return importlib.import_module(f"{package}.training")
     except ImportError:  # revisions before the restructuring: train.py held the loop
-        return importlib.import_module("nnrnn_edu_base.train")
+        return importlib.import_module(f"{package}.train")
 
 
 def run(argv: list[str] | None = None) -> dict:
@@ -63,16 +64,16 @@ def run(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="short runs (smoke test)")
     p.add_argument("--ref", default=DEFAULT_REF, help=f"git revision of the old code (default {DEFAULT_REF})")
+    p.add_argument("--new", default=None, help="git revision of the new code (default: this checkout)")
     p.add_argument("--rounds", type=int, default=None, help="runs per variant and task (default 5; quick 1)")
     p.add_argument("--updates", type=int, default=None, help="updates per run (default 200; quick 10)")
     p.add_argument("--tasks", default="copy,addition,psmnist")
     args = p.parse_args(argv)
     rounds = args.rounds or (1 if args.quick else 5)
     updates = args.updates or (10 if args.quick else 200)
-    from nnrnn_edu import training as new
-
     tmp = tempfile.mkdtemp(prefix="bench-loop-")
     old = load_base(args.ref, tmp)
+    new = load_base(args.new, tmp, "nnrnn_edu_new") if args.new else importlib.import_module("nnrnn_edu.training")
     rows: dict[str, dict] = {}
     rng = random.Random(0)
     for task in args.tasks.split(","):
@@ -106,7 +107,7 @@ def run(argv: list[str] | None = None) -> dict:
                       "samples": samples}
     shutil.rmtree(tmp, ignore_errors=True)
     header = (f"{updates} updates per run, batch 16, 1 thread, {rounds} runs per variant, torch {torch.__version__}, "
-              f"old = {args.ref}" + (" (QUICK: tiny shapes)" if args.quick else ""))
+              f"old = {args.ref}, new = {args.new or 'this checkout'}" + (" (QUICK: tiny shapes)" if args.quick else ""))
     return {"ref": args.ref, "header": header, "rows": rows}
 
 

@@ -37,7 +37,8 @@ Training (package :mod:`nnrnn_edu.training`)
     - ``optim`` - per-model RMSprop and clipping for stacked ensembles
     - ``trainees`` - what the loop trains (one model, a stacked ensemble, a list of models)
     - ``loop`` - THE training loop
-    - ``records`` - result files, weights, checkpoints, provenance, ``load_model``
+    - ``identity`` - what a run is (its identity, its protocol, its directory)
+    - ``records`` - result files, weights, checkpoints, provenance, locks, ``load_model``
     - ``sweep`` - the paper's grids, shards, ensembles; ``summary`` - Figure 3's tables
 
 Chapters (package :mod:`nnrnn_edu.chapters`, one module per chapter)

@@ -23,6 +23,7 @@ from their last checkpoint. See chapter 3.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from typing import Sequence
@@ -167,19 +168,26 @@ def build_parser() -> argparse.ArgumentParser:
                                    "and print, per task and initialiser, the success count and the best run.")
     m.add_argument("paths", nargs="+", help="result directories (searched recursively) or result files")
     m.add_argument("--task", choices=TASKS, help="only this task")
-    m.add_argument("--json", metavar="FILE", help="also write the summary (curves included) as JSON to FILE")
+    m.add_argument("--protocol", metavar="ID",
+                   help="only this protocol (the name of its results directory, e.g. copy-vanilla-T500-3f2a9c1e); "
+                        "results of different protocols are never merged")
+    m.add_argument("--json", metavar="FILE", help="also write the summary (curves included) as strict JSON to FILE "
+                                                   "(NaN as null)")
     return parser
 
 
 def _jsonable(obj):
+    """Plain JSON types; NaN and infinities become null (strict JSON has no such numbers)."""
     if isinstance(obj, dict):
         return {k: _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return obj.tolist()
+        return _jsonable(obj.tolist())
     if isinstance(obj, np.generic):
-        return obj.item()
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
     return obj
 
 
@@ -192,7 +200,7 @@ def _cmd_train(args) -> int:
     print(f"{res['name']}: {res['status']} after {res['updates']} updates; "
           f"final val loss {final if final is None else f'{final:.5g}'}, best {best if best is None else f'{best:.5g}'}, "
           f"success {res['success']} (threshold {res['success_threshold']:.4g})")
-    print(os.path.join(args.out, res["name"] + ".json"))
+    print(os.path.relpath(res["path"]))
     return 0
 
 
@@ -217,12 +225,26 @@ def _cmd_sweep(args) -> int:
 
 
 def _cmd_summarize(args) -> int:
-    s = training.summarize(args.paths, task=args.task)
+    s = training.summarize(args.paths, task=args.task, protocol=args.protocol)
     print(training.summary_table(s) if s else "no result files found")
     if args.json:
-        training.write_json_atomic(args.json, _jsonable(s))
+        training.write_json_atomic(args.json, _jsonable(dict(s)), allow_nan=False)
         print(args.json)
+    if s.problems:
+        print(f"{len(s.problems)} file(s) could not be used (listed above)", file=sys.stderr)
+        return 1
     return 0
+
+
+def _join_negative_shard(argv: list[str]) -> list[str]:
+    """``--shard -1/4`` would be read as an option; pass it as ``--shard=-1/4`` so that the shard
+    parser can say what is wrong with it."""
+    out = list(argv)
+    for i, a in enumerate(out[:-1]):
+        if a == "--shard" and out[i + 1].startswith("-"):
+            out[i : i + 2] = [f"--shard={out[i + 1]}"]
+            break
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -241,12 +263,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     See chapter 3.
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_shard(sys.argv[1:] if argv is None else list(argv)))
     commands = {"train": _cmd_train, "sweep": _cmd_sweep, "summarize": _cmd_summarize}
     try:
         return commands[args.command](args)
     except ValueError as err:
         parser.exit(2, f"{parser.prog} {args.command}: error: {err}\n")
+    except OSError as err:
+        if isinstance(err, BrokenPipeError):  # e.g. `summarize ... | head`: the reader has gone, stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            return 1
+        where = f" ({err.filename})" if err.filename else ""
+        parser.exit(2, f"{parser.prog} {args.command}: error: {err.strerror or err}{where}\n")
     return 2  # not reached
 
 

@@ -371,6 +371,45 @@ def _make_dataset(name, split, images, labels, scale, permutation_seed, note):
     return SequenceDataset(name, split, x, y, perm, seed, note)
 
 
+SOURCES = ("auto", "mnist", "digits")
+"""psMNIST sources: ``"auto"`` (the best available), ``"mnist"`` or ``"digits"`` (psDigits)."""
+
+DATASET_NAMES = {"mnist": "psMNIST", "digits": "psDigits"}
+"""The data set each resolved source stands for, as results and figures name it."""
+
+
+def resolve_source(source: str = "auto", *, root: str | None = None, download: bool = True) -> str:
+    """Which data set a psMNIST run with ``data_source=source`` uses, decided before it trains.
+
+    ``"auto"`` means psDigits in quick mode, else MNIST when it is cached or can be downloaded (it is
+    then cached), else psDigits. A run's identity names the resolved data set, so results of psDigits
+    and of psMNIST are never mistaken for each other, and a run that fell back to psDigits offline is
+    trained again on MNIST once MNIST is available.
+
+    Parameters
+    ----------
+    source : {"auto", "mnist", "digits"}
+    root, download
+        As for :func:`mnist_path`.
+
+    Returns
+    -------
+    {"mnist", "digits"}
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+    if source != "auto":
+        return source
+    if config.quick_mode():
+        return "digits"
+    try:
+        for name in sorted(MNIST_FILES):
+            mnist_path(name, root, download)
+    except DataUnavailableError:
+        return "digits"
+    return "mnist"
+
+
 def psmnist(
     split: str = "train",
     permutation_seed: int = PERMUTATION_SEED,
@@ -403,8 +442,8 @@ def psmnist(
     """
     if split not in _SPLIT_FILES:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if source not in ("auto", "mnist", "digits"):
-        raise ValueError(f"source must be 'auto', 'mnist' or 'digits', got {source!r}")
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     note = ""
     if source == "auto" and config.quick_mode():
         source, note = "digits", "quick mode: psDigits (8x8 scikit-learn digits, T=64) stands in for psMNIST"

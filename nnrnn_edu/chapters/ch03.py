@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from .. import config as _config
 from .. import tasks as _tasks
+from ..training.records import check_writable
 from ..training.summary import summarize
 from ..training.sweep import SweepGrid, grid
 from .results import Sources, found_results, results_or_train
@@ -79,6 +80,7 @@ def figure3_results(
         One :class:`~nnrnn_edu.chapters.results.Source` per task; ``str(sources)`` is the caption.
     """
     rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
+    check_writable(rd, "results_dir" if results_dir is not None else f"${_config.RESULTS_DIR_ENV_VAR} (the results directory)")
     if isinstance(tasks, str) or not tasks or any(t not in _tasks.TASKS for t in tasks):
         raise ValueError(f"tasks must be a non-empty sequence of {_tasks.TASKS}, got {tasks!r}")
     if quick is None:
@@ -88,13 +90,14 @@ def figure3_results(
     sources = []
     for task in tasks:
         runs, source = results_or_train(
-            task, [r for r in found if r["config"]["task"] == task], lambda full: True,
+            task, [r for r in found if r["config"]["task"] == task and r["config"].get("model", "vanilla") == "vanilla"],
+            lambda full: True,
             lambda: chapter_grid(task, quick), os.path.join(rd, "quick", "quick" if quick else "cpu", task),
             quick, progress,
         )
         chosen += runs
         sources.append(source)
-    return summarize(chosen), Sources(sources)
+    return summarize(chosen), Sources(sources, found.problems)
 
 
 __all__ = ["CHAPTER_SEEDS", "CHAPTER_UPDATES", "chapter_grid", "figure3_results"]

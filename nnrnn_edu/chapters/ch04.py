@@ -22,6 +22,7 @@ from ..analysis import PULSE_STEPS, henrici_indices, mean_weight_profile
 from ..connectivity import KINDS
 from ..training.records import load_model
 from ..training.sweep import SweepGrid, grid
+from ..training.records import check_writable
 from .results import Sources, found_results, results_or_train
 
 PAPER_TABLE2 = {
@@ -167,19 +168,21 @@ def trained_runs(
     if quick is None:
         quick = _config.quick_mode()
     rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
+    check_writable(rd, "results_dir" if results_dir is not None else f"${_config.RESULTS_DIR_ENV_VAR} (the results directory)")
     found = found_results(rd)
     runs: list[dict] = []
     sources = []
     for task in tasks:
         got, source = results_or_train(
-            task, [r for r in found if r["config"]["task"] == task and r["config"]["init"] in inits],
+            task, [r for r in found if r["config"]["task"] == task and r["config"]["init"] in inits
+                   and r["config"].get("model", "vanilla") == "vanilla"],
             lambda full: any(r.get("success") and r.get("weights_file") for r in full),
             lambda: chapter4_grid(task, quick, inits),
             os.path.join(rd, "quick", "quick" if quick else "cpu", "chapter4", task), quick, progress,
         )
         runs += got
         sources.append(source)
-    return runs, Sources(sources)
+    return runs, Sources(sources, found.problems)
 
 
 class RunGroup(NamedTuple):

@@ -11,11 +11,11 @@ and prints as the caption the chapters show.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from ..tasks import task_spec
-from ..training.summary import is_full_scale, load_results
+from ..training.summary import Problem, Results, is_full_scale, load_results
 from ..training.sweep import SweepGrid, run_sweep
 
 
@@ -71,10 +71,14 @@ class Sources(Mapping):
     Parameters
     ----------
     sources : iterable of Source
+    problems : iterable of Problem
+        Files under the results directory that could not be used (unreadable, incomplete,
+        foreign, duplicates), with the reason: the chapters print them.
     """
 
-    def __init__(self, sources: list[Source]) -> None:
+    def __init__(self, sources: list[Source], problems: Iterable[Problem] = ()) -> None:
         self._by_task = {s.task: s for s in sources}
+        self.problems: list[Problem] = list(problems)
 
     def __getitem__(self, task: str) -> Source:
         return self._by_task[task]
@@ -135,9 +139,7 @@ def results_or_train(
             commits=tuple(sorted({str(r.get("provenance", {}).get("git_commit"))[:7] for r in full})),
         )
     g = make_grid()
-    run_sweep(g, out_dir, progress=progress)
-    names = {c.run_name() for c in g.configs()}
-    runs = [r for r in load_results(out_dir) if r["name"] in names and r["status"] != "running"]
+    runs = [r for r in run_sweep(g, out_dir, progress=progress) if r["status"] != "running"]
     b = g.base
     return runs, Source(
         task, False, len(g), preset="quick preset" if quick else "chapter preset",
@@ -146,8 +148,8 @@ def results_or_train(
     )
 
 
-def found_results(results_dir: str) -> list[dict]:
-    """Every result record below ``results_dir`` (none if it does not exist).
+def found_results(results_dir: str) -> Results:
+    """Every result record below ``results_dir`` (none if it does not exist), and the files left out.
 
     Parameters
     ----------
@@ -155,9 +157,10 @@ def found_results(results_dir: str) -> list[dict]:
 
     Returns
     -------
-    list of dict
+    Results
+        See :func:`nnrnn_edu.training.summary.load_results`.
     """
-    return load_results(results_dir) if os.path.isdir(results_dir) else []
+    return load_results(results_dir) if os.path.isdir(results_dir) else Results()
 
 
 __all__ = ["Source", "Sources", "found_results", "results_or_train"]

@@ -77,5 +77,14 @@ class RecurrentModel(nn.Module):
         """N, the number of hidden units."""
         return int(self.recurrent_matrix().shape[0])
 
+    def _check_input(self, x: object, input_size: int) -> None:
+        """A ValueError naming ``x`` unless it is a tensor ``(B, T, input_size)`` of the model's dtype."""
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[2] != input_size:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must have shape (B, T, {input_size}), got {shape}")
+        dtype = next(self.parameters()).dtype
+        if x.dtype != dtype:
+            raise ValueError(f"x must have the model's dtype {dtype}, got {x.dtype} (convert it with x.to({dtype}))")
+
 
 __all__ = ["RecurrentModel"]

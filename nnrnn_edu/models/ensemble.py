@@ -213,6 +213,8 @@ class EnsembleRNN(nn.Module):
             ``(K, B, T, out)`` if ``readout == "all"``, else ``(K, B, out)``;
             :func:`nnrnn_edu.tasks.task_loss` turns it into per-model losses ``(K,)``.
         """
+        if isinstance(x, torch.Tensor) and x.dtype != self.weight_hh.dtype:
+            raise ValueError(f"x must have the models' dtype {self.weight_hh.dtype}, got {x.dtype}")
         return stacked_forward(x, self.weight_hh, self.weight_ih, self.bias, self.readout_weight, self.readout_bias,
                                h0, self.nonlinearity, self.readout_mode == "all")
 

@@ -176,9 +176,7 @@ class VanillaRNN(RecurrentModel):
         return self.weight_ih
 
     def _check_x(self, x: torch.Tensor) -> None:
-        if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[2] != self.input_size:
-            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-            raise ValueError(f"x must have shape (B, T, {self.input_size}), got {shape}")
+        self._check_input(x, self.input_size)
 
     def hidden_states(self, x: torch.Tensor, h0: torch.Tensor | None = None) -> torch.Tensor:
         """All hidden states.

@@ -101,6 +101,7 @@ class TorchRNN(RecurrentModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Readout: ``(B, T, out)`` if ``readout == "all"``, else ``(B, out)``; ``x`` is ``(B, T, d)``."""
+        self._check_input(x, self.rnn.input_size)
         h, _ = self.rnn(x)  # (B, T, N)
         return _read_out(self.readout, h, self.readout_mode == "all")
 
@@ -207,6 +208,7 @@ class LSTM(RecurrentModel):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Readout: ``(B, T, out)`` if ``readout == "all"``, else ``(B, out)``; ``x`` is ``(B, T, d)``."""
+        self._check_input(x, self.lstm.input_size)
         h, _ = self.lstm(x)  # (B, T, N)
         return _read_out(self.readout, h, self.readout_mode == "all")
 

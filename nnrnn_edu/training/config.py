@@ -228,10 +228,14 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
             raise ValueError(f"{name} must be a positive number, got {v!r}")
     if not (isinstance(cfg.rho, (int, float)) and 0 <= cfg.rho < 1):
         raise ValueError(f"rho must be in [0, 1), got {cfg.rho!r}")
-    if cfg.clip_norm is not None and not (isinstance(cfg.clip_norm, (int, float)) and cfg.clip_norm > 0):
+    if cfg.clip_norm is not None and not (
+        isinstance(cfg.clip_norm, (int, float)) and math.isfinite(cfg.clip_norm) and cfg.clip_norm > 0
+    ):
         raise ValueError(f"clip_norm must be None or positive, got {cfg.clip_norm!r}")
-    if cfg.max_epochs is not None and not (isinstance(cfg.max_epochs, (int, float)) and cfg.max_epochs > 0):
-        raise ValueError(f"max_epochs must be None or positive, got {cfg.max_epochs!r}")
+    if cfg.max_epochs is not None and not (
+        isinstance(cfg.max_epochs, (int, float)) and math.isfinite(cfg.max_epochs) and cfg.max_epochs > 0
+    ):
+        raise ValueError(f"max_epochs must be None or a finite positive number, got {cfg.max_epochs!r}")
     if cfg.max_epochs is None and cfg.max_updates is None:
         raise ValueError("max_epochs and max_updates are both None: give the run a budget")
     if cfg.model not in MODELS:

@@ -37,7 +37,7 @@ from .. import config as _config
 from .. import tasks as _tasks
 from ..models import tune_cpu_allocator
 from ..models.registry import default_nonlinearity
-from . import records
+from . import identity, records
 from .config import TrainConfig, check_config
 from .stream import RunData, schedule
 from .trainees import make_trainee
@@ -104,11 +104,16 @@ def train(cfg: TrainConfig, out_dir: str = "results", *, resume: bool = True, pr
     cfg : TrainConfig
         The run (see :func:`~nnrnn_edu.training.config.preset`).
     out_dir : str
-        The result goes to ``out_dir/<run_name>.json``, the checkpoint to
-        ``out_dir/checkpoints/<run_name>.pt`` (deleted when the run ends).
+        The result goes to ``out_dir/<protocol_id>/<run_name>.json``
+        (:func:`~nnrnn_edu.training.records.result_path`), the checkpoint to
+        ``checkpoints/<run_name>.pt`` beside it (deleted when the run ends). Checked before any
+        work: a file or an unwritable directory is a ValueError naming it.
     resume : bool
         Continue from an existing checkpoint, and return an existing *final*
-        result without training again. ``False`` starts afresh.
+        result of the same run (same identity, :mod:`~nnrnn_edu.training.identity`) without
+        training again. ``False`` starts afresh. A corrupt checkpoint is set aside and the run
+        starts from its beginning. A run another process is training (it holds the run's lock)
+        is a ValueError.
     progress : bool
         Show a tqdm progress bar (on stderr).
 
@@ -135,7 +140,7 @@ def train_ensemble(
     """Train runs that differ only in initialiser, scale and learning rate together, as one ensemble.
 
     Every member follows :func:`train`'s protocol (same batches, validations, divergence checks,
-    early stop) and writes the same JSON result file, ``out_dir/<run_name>.json``; ``timing`` adds
+    early stop) and writes the same JSON result file, bitwise (on one CPU thread); ``timing`` adds
     ``ensemble_size`` and ``ensemble_id`` (its ``wall_time_s`` is the ensemble's time until the
     member finished, shared by all members). Vanilla RNNs train stacked
     (:class:`~nnrnn_edu.models.EnsembleRNN`); other models one after the other on the same batches.
@@ -147,10 +152,12 @@ def train_ensemble(
         distinct. ``engine`` is ignored by stacked vanilla ensembles (always the batched
         hand-written BPTT).
     out_dir : str
-        Result directory; the checkpoint goes to ``out_dir/checkpoints/ensemble-<id>.pt`` and is
-        deleted at the end.
+        Result directory (results in its protocol directory, as for :func:`train`); the checkpoint
+        goes to ``checkpoints/ensemble-<id>.pt`` beside them and is deleted at the end.
     resume : bool
-        Skip members with a final result on disk, and continue from a checkpoint.
+        Skip members with a final result on disk, and continue from a checkpoint. Members that
+        another process is training (it holds their locks) are skipped and returned as they are
+        on disk.
     progress : bool
         Show a tqdm progress bar.
 
@@ -184,7 +191,7 @@ def train_runs(
     list of dict
         The final result of every configuration, in order, each with its ``path``.
     """
-    configs = [check_config(c) for c in configs]
+    configs = [identity.resolve(check_config(c)) for c in configs]
     if not configs:
         raise ValueError("configs must contain at least one TrainConfig")
     if not together and len(configs) != 1:
@@ -194,24 +201,62 @@ def train_runs(
     names = [c.run_name() for c in configs]
     if len(set(names)) != len(names):
         raise ValueError("configs must have distinct run names")
-    paths = {n: os.path.join(out_dir, n + ".json") for n in names}
-    eid = ensemble_id(configs)
-    ckpt_path = os.path.join(out_dir, "checkpoints", (f"ensemble-{eid}" if together else names[0]) + ".pt")
-    threads_before = torch.get_num_threads()
-    if configs[0].threads is not None:
-        torch.set_num_threads(configs[0].threads)
+    records.check_writable(out_dir, "out_dir")
+    paths = {n: records.result_path(out_dir, c) for n, c in zip(names, configs)}
+    for n, c in zip(names, configs):
+        _adopt_legacy_result(out_dir, paths[n], c)
+    locks: dict[str, int] = {}
     try:
-        _loop(configs, names, paths, eid if together else None, ckpt_path, resume, progress)
+        for n in names:
+            fd = records.lock_run(paths[n])
+            if fd is not None:
+                locks[n] = fd
+        busy = [n for n in names if n not in locks]
+        if busy and not together:
+            raise ValueError(f"run {busy[0]!r} is being trained by another process (it holds "
+                             f"{os.path.join(os.path.dirname(paths[busy[0]]), 'checkpoints', busy[0] + '.lock')})")
+        mine = [c for c in configs if c.run_name() in locks]
+        if mine:
+            eid = ensemble_id(mine)
+            ckpt = os.path.join(os.path.dirname(paths[names[0]]), "checkpoints",
+                                (f"ensemble-{eid}" if together else names[0]) + ".pt")
+            threads_before = torch.get_num_threads()
+            if configs[0].threads is not None:
+                torch.set_num_threads(configs[0].threads)
+            try:
+                _loop(mine, [c.run_name() for c in mine], paths, eid if together else None, ckpt, resume, progress)
+            finally:
+                torch.set_num_threads(threads_before)
     finally:
-        torch.set_num_threads(threads_before)
+        for fd in locks.values():
+            records.unlock_run(fd)
     out = []
-    for n in names:
+    for n, c in zip(names, configs):
         res = records.read_result(paths[n])
         if res is None:
-            raise ValueError(f"the result file {paths[n]!r} is missing or unreadable after training")
+            if n in locks:
+                raise ValueError(f"the result file {paths[n]!r} is missing or unreadable after training")
+            # trained by another process that has not written a result yet
+            res = {"name": n, "config": c.to_dict(), "status": "running", "updates": 0}
         res["path"] = os.path.abspath(paths[n])
         out.append(res)
     return out
+
+
+def _adopt_legacy_result(out_dir: str, path: str, cfg: TrainConfig) -> None:
+    """Move a finished result of the same run from the flat layout of earlier versions
+    (``<out_dir>/<run_name>.json``) into its protocol directory, with its weights."""
+    legacy = os.path.join(out_dir, cfg.run_name() + ".json")
+    if os.path.exists(path) or not records.is_finished(legacy, cfg):
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    res = records.read_result(legacy)
+    if res.get("weights_file") and os.path.exists(os.path.join(out_dir, res["weights_file"])):
+        os.replace(os.path.join(out_dir, res["weights_file"]), records.weights_path(path))
+        res["weights_file"] = os.path.basename(records.weights_path(path))
+    res["protocol"] = {"id": identity.protocol_id(cfg), "run_key": identity.run_key(cfg)}
+    records.write_json_atomic(path, res)
+    os.remove(legacy)
 
 
 def _loop(configs, names, paths, eid, ckpt_path, resume, progress) -> None:
@@ -237,8 +282,8 @@ def _loop(configs, names, paths, eid, ckpt_path, resume, progress) -> None:
 
     ck = None
     if resume and os.path.exists(ckpt_path):
-        ck = records.load_checkpoint(ckpt_path, device)
-        if ck.get("configs") != [c.to_dict() for c in configs]:
+        ck = records.load_checkpoint(ckpt_path, device)  # None (and set aside) if corrupt
+        if ck is not None and ck.get("configs") != [c.to_dict() for c in configs]:
             ck = None
     active = list(ck["active"]) if ck is not None else todo
     together = eid is not None

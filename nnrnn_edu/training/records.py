@@ -22,7 +22,14 @@ import os
 import platform
 import subprocess
 import tempfile
+import time
+import warnings
 from typing import Any
+
+try:  # POSIX advisory locks; elsewhere (Windows) runs are not locked against other processes
+    import fcntl
+except ImportError:  # pragma: no cover - not on Linux/macOS
+    fcntl = None
 
 import numpy as np
 import torch
@@ -31,6 +38,7 @@ from .. import __version__
 from .. import tasks as _tasks
 from ..models.base import RecurrentModel
 from ..models.registry import build_model
+from . import identity as _identity
 from .config import TrainConfig
 
 STATUSES = ("running", "completed", "early_stopped", "diverged")
@@ -47,22 +55,40 @@ WEIGHTS_SUFFIX = ".weights.pt"
 """Trained weights of run ``<name>`` are stored next to its result as ``<name>.weights.pt``."""
 
 
-def write_json_atomic(path: str, obj: Any) -> None:
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mkstemp(directory: str, suffix: str) -> tuple[int, str]:
+    """A temporary file readable as the umask allows (``mkstemp`` alone makes it 0600, so a result a
+    colleague should read would be private)."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    os.fchmod(fd, 0o666 & ~_umask())
+    return fd, tmp
+
+
+def write_json_atomic(path: str, obj: Any, allow_nan: bool = True) -> None:
     """Write JSON to ``path`` via a temporary file in the same directory and ``os.replace``.
 
-    A reader (or a killed writer) never sees a half-written file.
+    A reader (or a killed writer) never sees a half-written file. The file's mode follows the
+    umask, like any other file the user writes.
 
     Parameters
     ----------
     path : str
     obj : JSON-serialisable object
+    allow_nan : bool
+        Write ``NaN``/``Infinity`` tokens (Python reads them; strict JSON readers do not). Result
+        files allow them (a diverged run's last loss); pass False for strict JSON.
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=directory)
+    fd, tmp = _mkstemp(directory, ".json")
     try:
         with os.fdopen(fd, "w") as fh:
-            json.dump(obj, fh, indent=1, sort_keys=True, allow_nan=True)
+            json.dump(obj, fh, indent=1, sort_keys=True, allow_nan=allow_nan)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -82,7 +108,7 @@ def save_checkpoint(path: str, state: dict) -> None:
     """
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".pt", dir=directory)
+    fd, tmp = _mkstemp(directory, ".pt")
     try:
         with os.fdopen(fd, "wb") as fh:
             torch.save(state, fh)
@@ -94,8 +120,14 @@ def save_checkpoint(path: str, state: dict) -> None:
             os.remove(tmp)
 
 
-def load_checkpoint(path: str, device: str) -> dict:
-    """Read a checkpoint of the training loop, migrated to :data:`CHECKPOINT_SCHEMA`.
+def load_checkpoint(path: str, device: str) -> dict | None:
+    """Read a checkpoint of the training loop, migrated to :data:`CHECKPOINT_SCHEMA`; None if it is corrupt.
+
+    Loaded with ``weights_only=True``: a checkpoint holds tensors, numbers, strings, lists and
+    dicts only, so a tampered file in a shared results tree cannot run code. A file that cannot be
+    read (truncated, garbage, foreign objects) is set aside as ``<path>.corrupt-<time>`` with a
+    warning naming it, and None is returned: the run restarts from scratch instead of failing at
+    every restart.
 
     Parameters
     ----------
@@ -105,7 +137,7 @@ def load_checkpoint(path: str, device: str) -> dict:
 
     Returns
     -------
-    dict
+    dict or None
         ``schema``, ``configs`` (the members' ``TrainConfig.to_dict()``), ``active`` (run names still
         training), ``ensemble_size`` (members at the start), ``model`` and ``optimizer`` state dicts,
         ``data_generator`` (the training stream's generator state), ``states`` (per run name:
@@ -113,17 +145,30 @@ def load_checkpoint(path: str, device: str) -> dict:
         ``wall_time_s``. A single-run checkpoint of the earlier format (``config``, ``state``) comes
         back in this form with one member.
     """
-    ck = torch.load(path, map_location=device, weights_only=False)
-    if "schema" in ck or "configs" in ck:  # schema 2, or the earlier ensemble format (the same fields)
-        ck.setdefault("schema", CHECKPOINT_SCHEMA)
-        return ck
-    cfg = TrainConfig.from_dict(ck["config"])  # schema 1: one run
-    state = ck["state"]
-    return {
-        "schema": CHECKPOINT_SCHEMA, "configs": [cfg.to_dict()], "active": [cfg.run_name()], "ensemble_size": 1,
-        "model": ck["model"], "optimizer": ck["optimizer"], "data_generator": ck["data_generator"],
-        "states": {cfg.run_name(): state}, "update": state["update"], "wall_time_s": state["wall_time_s"],
-    }
+    try:
+        ck = torch.load(path, map_location=device, weights_only=True)
+        if not isinstance(ck, dict):
+            raise ValueError(f"a checkpoint is a dict, this holds a {type(ck).__name__}")
+        if "schema" in ck or "configs" in ck:  # schema 2, or the earlier ensemble format (the same fields)
+            ck.setdefault("schema", CHECKPOINT_SCHEMA)
+            missing = {"configs", "active", "model", "optimizer", "data_generator", "states", "update"} - set(ck)
+            if missing:
+                raise ValueError(f"it lacks {sorted(missing)}")
+            return ck
+        cfg = TrainConfig.from_dict(ck["config"])  # schema 1: one run
+        state = ck["state"]
+        return {
+            "schema": CHECKPOINT_SCHEMA, "configs": [cfg.to_dict()], "active": [cfg.run_name()],
+            "ensemble_size": 1, "model": ck["model"], "optimizer": ck["optimizer"],
+            "data_generator": ck["data_generator"], "states": {cfg.run_name(): state}, "update": state["update"],
+            "wall_time_s": state["wall_time_s"],
+        }
+    except Exception as exc:  # noqa: BLE001 - any failure to read means: do not trust this file
+        aside = f"{path}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}"
+        os.replace(path, aside)
+        warnings.warn(f"checkpoint {path} is unreadable ({type(exc).__name__}: {exc}); set aside as {aside}, "
+                      "the run restarts from its beginning", RuntimeWarning, stacklevel=2)
+        return None
 
 
 def weights_path(result_path: str) -> str:
@@ -310,7 +355,8 @@ def result_record(
     dict
         ``version``, ``name``, ``config``, ``seed``, ``status``, ``updates``, ``total_updates``,
         ``updates_per_epoch``, ``history``, ``best_val_loss``, ``final_val_loss``, ``baseline_loss``,
-        ``success_threshold``, ``success``, ``dataset``, ``model``, ``timing`` and ``provenance``.
+        ``success_threshold``, ``success``, ``dataset``, ``model``, ``timing``, ``provenance`` and
+        ``protocol`` (``id``: its directory, see :func:`result_path`; ``run_key``: the run's identity).
     """
     h = state["history"]
     final = h["val_loss"][-1] if h["val_loss"] else None
@@ -335,6 +381,7 @@ def result_record(
         "model": dict(model_info),
         "timing": {"wall_time_s": state["wall_time_s"], "resumes": state["resumes"], **timing},
         "provenance": dict(provenance),
+        "protocol": {"id": _identity.protocol_id(cfg), "run_key": _identity.run_key(cfg)},
     }
 
 
@@ -358,17 +405,18 @@ def read_result(path: str) -> dict | None:
 
 
 def is_finished(path: str, cfg: TrainConfig) -> bool:
-    """Whether ``path`` holds a *final* result (any status but ``"running"``) of exactly ``cfg``.
+    """Whether ``path`` holds a *final* result (any status but ``"running"``) of the same run as ``cfg``.
 
-    The training loop and sweeps skip such runs. A result written before a
-    configuration field existed counts as that field's default
-    (:meth:`TrainConfig.from_dict`).
+    "The same run" means the same identity (:func:`nnrnn_edu.training.identity.run_key`): settings
+    that do not change the numbers (device, threads) may differ, everything else may not. A result
+    written before a configuration field existed counts as that field's default.
 
     Parameters
     ----------
     path : str
-        A result file (``<out_dir>/<run_name>.json``); it need not exist.
+        A result file (see :func:`result_path`); it need not exist.
     cfg : TrainConfig
+        With a resolved data source (:func:`nnrnn_edu.training.identity.resolve`) for psMNIST.
 
     Returns
     -------
@@ -380,13 +428,104 @@ def is_finished(path: str, cfg: TrainConfig) -> bool:
     if old is None or old.get("status") not in STATUSES[1:]:
         return False
     try:
-        return TrainConfig.from_dict(old.get("config")) == cfg
-    except (TypeError, ValueError):
+        return _identity.of_result(old)[0] == _identity.run_key(cfg)
+    except (KeyError, TypeError, ValueError):
         return False
 
 
+def result_path(out_dir: str, cfg: TrainConfig) -> str:
+    """Where a run's result lives: ``<out_dir>/<protocol_id>/<run_name>.json``.
+
+    Parameters
+    ----------
+    out_dir : str
+    cfg : TrainConfig
+        Resolved (see :func:`is_finished`).
+
+    Returns
+    -------
+    str
+    """
+    return os.path.join(out_dir, _identity.protocol_id(cfg), cfg.run_name() + ".json")
+
+
+def check_writable(path: str, what: str) -> str:
+    """Make sure results can be written under ``path`` before any work starts.
+
+    Parameters
+    ----------
+    path : str
+        A directory (created if missing).
+    what : str
+        How the user set it (an argument or environment variable), for the message.
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``what`` and the path, if it is a file or cannot be created or written.
+    """
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(f"{what} must be a directory, but {path!r} is a file")
+    try:
+        os.makedirs(path, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-write-test-", dir=path)
+        os.close(fd)
+        os.remove(tmp)
+    except OSError as exc:
+        raise ValueError(f"{what} {path!r} cannot be written: {exc.strerror or exc}") from None
+    return path
+
+
+def lock_run(result_file: str) -> int | None:
+    """Take the lock of a run (``<dir>/checkpoints/<run_name>.lock``) without waiting.
+
+    A second process that trains the same run finds it locked and skips it; the operating system
+    releases the lock when the process ends, however it ends.
+
+    Parameters
+    ----------
+    result_file : str
+        The run's result path.
+
+    Returns
+    -------
+    int or None
+        A file descriptor to pass to :func:`unlock_run`, or None if another process holds the lock.
+    """
+    directory = os.path.join(os.path.dirname(result_file), "checkpoints")
+    os.makedirs(directory, exist_ok=True)
+    name = os.path.basename(result_file)[: -len(".json")]
+    fd = os.open(os.path.join(directory, name + ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    if fcntl is None:  # pragma: no cover
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def unlock_run(fd: int) -> None:
+    """Release a lock taken by :func:`lock_run`.
+
+    Parameters
+    ----------
+    fd : int
+    """
+    if fcntl is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+
+
 __all__ = [
-    "CHECKPOINT_SCHEMA", "RESULT_VERSION", "STATUSES", "WEIGHTS_SUFFIX", "empty_state", "git_commit", "is_finished",
-    "load_checkpoint", "load_model", "provenance", "read_result", "result_record", "save_checkpoint", "save_weights",
-    "weights_path", "write_json_atomic",
+    "CHECKPOINT_SCHEMA", "RESULT_VERSION", "STATUSES", "WEIGHTS_SUFFIX", "check_writable", "empty_state",
+    "git_commit", "is_finished", "load_checkpoint", "load_model", "lock_run", "provenance", "read_result",
+    "result_path", "result_record", "save_checkpoint", "save_weights", "unlock_run", "weights_path",
+    "write_json_atomic",
 ]

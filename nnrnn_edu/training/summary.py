@@ -13,20 +13,75 @@ import json
 import math
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import tasks as _tasks
+from . import identity
 from .config import preset
+from .records import STATUSES
 
-def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list[dict]:
-    """Read result files: directories (searched recursively) and/or single JSON files.
+class Problem(NamedTuple):
+    """A file that was not used, and why.
 
-    Files that are not run results (no ``config``/``status``), temporary files
-    and checkpoints are ignored. When the same run appears more than once
-    (shards copied together twice), a final result wins over ``"running"``,
-    then the later file in sorted path order.
+    Attributes
+    ----------
+    path : str
+    reason : str
+    """
+
+    path: str
+    reason: str
+
+
+class Results(list):
+    """Result records (a list, sorted by protocol and run name) and the files left out (``problems``)."""
+
+    def __init__(self, records: Iterable[dict] = (), problems: Iterable[Problem] = ()) -> None:
+        super().__init__(records)
+        self.problems: list[Problem] = list(problems)
+
+
+REQUIRED_KEYS = (
+    "name", "config", "seed", "status", "history", "updates", "best_val_loss", "final_val_loss", "baseline_loss",
+    "success_threshold", "success", "dataset",
+)
+"""Keys every result record has (written by every version of the library)."""
+
+_HISTORY_KEYS = ("update", "epoch", "train_loss", "val_loss")
+
+
+def _check_record(r: Any) -> str | None:
+    """Why ``r`` is not a usable result record, or None."""
+    if not isinstance(r, dict):
+        return f"not a result file (a JSON {type(r).__name__}, not an object)"
+    if "config" not in r and "status" not in r:
+        return "not a result file (no 'config' and no 'status')"
+    missing = [k for k in REQUIRED_KEYS if k not in r]
+    if missing:
+        return f"incomplete result: lacks {missing}"
+    if r["status"] not in STATUSES:
+        return f"unknown status {r['status']!r}"
+    h = r["history"]
+    if not isinstance(h, dict) or any(not isinstance(h.get(k), list) for k in _HISTORY_KEYS):
+        return f"incomplete result: history lacks one of {list(_HISTORY_KEYS)}"
+    try:
+        key, pid = identity.of_result(r)
+    except (KeyError, TypeError, ValueError) as exc:
+        return f"unreadable configuration: {exc}"
+    r.setdefault("protocol", {"id": pid, "run_key": key})
+    return None
+
+
+def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Results:
+    """Read result files: directories (searched recursively) and/or single JSON files, strictly.
+
+    Every JSON file that is not used is reported in ``problems`` with its path and the reason:
+    unreadable (truncated, not JSON), not a result file, incomplete, or a duplicate. Temporary
+    files (``.tmp-*``) of a writer at work are not reported. When the same run (same identity)
+    appears more than once, e.g. shards copied together twice, a final result wins over
+    ``"running"``, then the later file in sorted path order; the other copy is a problem.
 
     Parameters
     ----------
@@ -34,9 +89,9 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list
 
     Returns
     -------
-    list of dict
-        Sorted by run name.
-
+    Results
+        The records (each with its ``path`` and ``protocol``), sorted by protocol and run name, and
+        ``problems``: a list of :class:`Problem`.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
@@ -49,33 +104,51 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> list
             files.append(p)
         else:
             raise ValueError(f"paths must name existing files or directories, got {p!r}")
-    by_name: dict[str, dict] = {}
-    for f in sorted(files):
+    problems: list[Problem] = []
+    by_key: dict[str, dict] = {}
+    for f in sorted(set(files)):
         if os.path.basename(f).startswith(".tmp-"):
             continue
         try:
             with open(f) as fh:
                 r = json.load(fh)
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(os.path.abspath(f), f"unreadable: {exc}"))
             continue
-        if not isinstance(r, dict) or "config" not in r or "status" not in r or "name" not in r:
+        why = _check_record(r)
+        if why is not None:
+            problems.append(Problem(os.path.abspath(f), why))
             continue
         r["path"] = os.path.abspath(f)
-        old = by_name.get(r["name"])
-        if old is not None and old["status"] != "running" and r["status"] == "running":
-            continue
-        by_name[r["name"]] = r
-    return [by_name[n] for n in sorted(by_name)]
+        key = r["protocol"]["run_key"]
+        old = by_key.get(key)
+        if old is not None:
+            keep, drop = (old, r) if (old["status"] != "running" and r["status"] == "running") else (r, old)
+            same = "" if keep["history"] == drop["history"] else " (with different numbers)"
+            problems.append(Problem(drop["path"], f"duplicate of {keep['path']}{same}"))
+            r = keep
+        by_key[key] = r
+    records = sorted(by_key.values(), key=lambda r: (r["protocol"]["id"], r["name"]))
+    return Results(records, problems)
 
 
 MODEL_ORDER = ("identity", "orthogonal", "chain", "fbchain")
 """Order of the models in Figure 3 (normal first, then non-normal)."""
 
 
+class Summary(dict):
+    """:func:`summarize`'s tables, a dict ``{task: entry}``, with the files left out (``problems``)."""
+
+    def __init__(self, entries: dict, problems: Iterable[Problem] = ()) -> None:
+        super().__init__(entries)
+        self.problems: list[Problem] = list(problems)
+
+
 def summarize(
     results: str | os.PathLike | Iterable[Any],
     task: str | None = None,
-) -> dict:
+    protocol: str | None = None,
+) -> Summary:
     """Merge result files into the Figure 3 tables: best validation curve and success count per model.
 
     The *best* run of a model is the one with the lowest final validation loss
@@ -83,18 +156,26 @@ def summarize(
     ``best_val_loss``). A run succeeds when its final validation loss is below
     half the memoryless baseline (the ``success`` flag of its result).
 
+    Runs of different protocols (another T, budget, data set, model...; see
+    :mod:`~nnrnn_edu.training.identity`) are never merged: when a task's results come from
+    more than one protocol, choose one with ``protocol``.
+
     Parameters
     ----------
     results : path, iterable of paths, or iterable of result dicts
         Result directories/files (see :func:`load_results`) or loaded results.
     task : str or None
         Keep only this task (None: every task found).
+    protocol : str or None
+        Keep only this protocol (its id, the name of its results directory).
 
     Returns
     -------
-    dict
-        ``{task: {"baseline_loss", "success_threshold", "models": {init: row}}}``
-        with models in :data:`MODEL_ORDER`. Each ``row`` has ``n_runs`` (final
+    Summary
+        A dict ``{task: {"protocol", "dataset", "baseline_loss", "success_threshold", "models":
+        {init: row}}}`` with models in :data:`MODEL_ORDER`, and ``problems`` (the files
+        :func:`load_results` left out). ``dataset`` is the data set's real name (psMNIST or
+        psDigits for the psmnist task). Each ``row`` has ``n_runs`` (final
         results), ``n_success``, ``n_diverged``, ``n_early_stopped``,
         ``n_running`` (unfinished, not counted in ``n_runs``), ``success_fraction``,
         ``best_setting`` (the paper's Figure 3a-c: the scale and learning rate
@@ -106,33 +187,62 @@ def summarize(
         ``final_val_loss``, ``best_val_loss`` and the curve as float arrays
         ``update``, ``epoch``, ``val_loss``, ``train_loss`` (each shape (E,)).
 
+    Raises
+    ------
+    ValueError
+        If a task's results come from several protocols (listed, with where they lie), or a
+        result dict is not a usable record.
     """
     items = list(results) if not isinstance(results, (str, os.PathLike)) else [results]
+    problems: list[Problem] = []
     if items and all(isinstance(r, dict) for r in items):
         rs = items
+        for r in rs:
+            why = _check_record(r)
+            if why is not None:
+                raise ValueError(f"results holds a record that cannot be used ({r.get('path', r.get('name'))}): {why}")
     elif items and all(isinstance(r, (str, os.PathLike)) for r in items):
         rs = load_results(items)
+        problems = rs.problems
     elif not items:
         rs = []
     else:
         raise ValueError("results must be paths or result dicts, not a mixture")
     if task is not None and task not in _tasks.TASKS:
         raise ValueError(f"task must be None or one of {_tasks.TASKS}, got {task!r}")
-    out: dict[str, dict] = {}
+    by_task: dict[str, dict[str, list[dict]]] = {}
     for r in rs:
         t = r["config"]["task"]
-        if task is not None and t != task:
-            continue
-        entry = out.setdefault(t, {
-            "baseline_loss": r.get("baseline_loss"), "success_threshold": r.get("success_threshold"), "models": {},
-        })
-        entry["models"].setdefault(r["config"]["init"], []).append(r)
-    for t, entry in out.items():
-        rows = {}
-        for init in sorted(entry["models"], key=lambda i: (MODEL_ORDER.index(i) if i in MODEL_ORDER else 99, i)):
-            rows[init] = _model_row(entry["models"][init])
-        entry["models"] = rows
-    return out
+        if (task is None or t == task) and (protocol is None or r["protocol"]["id"] == protocol):
+            by_task.setdefault(t, {}).setdefault(r["protocol"]["id"], []).append(r)
+    if protocol is not None and not by_task:
+        found = sorted({r["protocol"]["id"] for r in rs})
+        raise ValueError(f"protocol {protocol!r} is not among the results' protocols {found}")
+    out: dict[str, dict] = {}
+    for t, by_protocol in by_task.items():
+        if len(by_protocol) > 1:
+            listed = "; ".join(
+                f"{pid}: {len(runs)} runs in {os.path.dirname(runs[0].get('path', '?'))}"
+                for pid, runs in sorted(by_protocol.items())
+            )
+            raise ValueError(
+                f"the {t} results come from {len(by_protocol)} protocols, which cannot be merged into one "
+                f"figure ({listed}); choose one with protocol=... (summarize --protocol ...)"
+            )
+        (pid, runs), = by_protocol.items()
+        first = runs[0]
+        models: dict[str, list[dict]] = {}
+        for r in runs:
+            models.setdefault(r["config"]["init"], []).append(r)
+        out[t] = {
+            "protocol": pid, "dataset": first["dataset"].get("name", t),
+            "baseline_loss": first.get("baseline_loss"), "success_threshold": first.get("success_threshold"),
+            "models": {
+                init: _model_row(models[init])
+                for init in sorted(models, key=lambda i: (MODEL_ORDER.index(i) if i in MODEL_ORDER else 99, i))
+            },
+        }
+    return Summary(out, problems)
 
 
 def _finite(v) -> bool:
@@ -252,7 +362,7 @@ def is_full_scale(result: Mapping[str, Any]) -> bool:
 
 
 def summary_table(summary: dict) -> str:
-    """A plain-text table of :func:`summarize`'s output (one line per task and model).
+    """A plain-text table of :func:`summarize`'s output (one line per task and model, then the files left out).
 
     Parameters
     ----------
@@ -267,7 +377,8 @@ def summary_table(summary: dict) -> str:
     lines = []
     for t, entry in summary.items():
         thr = entry.get("success_threshold")
-        lines.append(f"{t}: success = final validation loss < {thr:.4g}" if _finite(thr) else f"{t}:")
+        head = f"{t} ({entry['dataset']}, protocol {entry['protocol']})" if "protocol" in entry else t
+        lines.append(f"{head}: success = final validation loss < {thr:.4g}" if _finite(thr) else f"{head}:")
         lines.append(f"  {'model':<11} {'success':>9} {'diverged':>9} {'running':>8}  best run (final val loss)")
         for init, row in entry["models"].items():
             b = row["best"]
@@ -276,11 +387,19 @@ def summary_table(summary: dict) -> str:
                 f"  {init:<11} {row['n_success']:>4}/{row['n_runs']:<4} {row['n_diverged']:>9} "
                 f"{row['n_running']:>8}  {best}"
             )
+    problems = getattr(summary, "problems", [])
+    if problems:
+        lines.append(f"{len(problems)} file(s) left out:")
+        lines += [f"  {p.path}: {p.reason}" for p in problems]
     return "\n".join(lines)
 
 
 __all__ = [
     "MODEL_ORDER",
+    "Problem",
+    "REQUIRED_KEYS",
+    "Results",
+    "Summary",
     "is_full_scale",
     "load_results",
     "summarize",

@@ -22,10 +22,17 @@ and writes the same JSON result file. A member whose loss or weights become
 NaN/inf is marked ``"diverged"`` on its own and dropped from the ensemble; the
 others run on unaffected (as do members that early-stop).
 
-Resuming: a re-run skips every configuration whose final result file exists
-(same configuration), and an ensemble that was interrupted restarts from its
-last checkpoint (``<out>/checkpoints/ensemble-<id>.pt``, written atomically at
-every evaluation).
+Results go to ``<out>/<protocol_id>/<run_name>.json``
+(:mod:`~nnrnn_edu.training.identity`): runs of different protocols never share a
+directory. A member computes bitwise what its run computes alone (on one CPU
+thread), so a sweep's numbers do not depend on the ensemble size or the sharding.
+
+Resuming: a re-run skips every run whose final result exists (same identity:
+settings that do not change the numbers, such as the device, may differ), and
+an ensemble that was interrupted restarts from its last checkpoint
+(``checkpoints/ensemble-<id>.pt`` beside the results, written atomically at
+every evaluation). Two processes on one directory do not train a run twice:
+each run is locked while it trains, and the second process skips it.
 
 Sharding for a cluster: ``--shard i/n`` sorts the run names and keeps every
 n-th one starting at i (round robin, 0-based), so the shards of a grid are
@@ -53,9 +60,9 @@ from tqdm.auto import tqdm
 from .. import config as _config
 from .. import tasks as _tasks
 from ..connectivity import FBCHAIN_FEEDBACK, KINDS
-from . import records
+from . import identity, records
 from .config import TrainConfig, preset
-from .loop import group_key, train, train_ensemble
+from .loop import group_key, train_ensemble
 
 # --------------------------------------------------------------------------- the paper's grid
 
@@ -339,7 +346,7 @@ def _split(items: list, n: int) -> list[list]:
 
 
 def pending(configs: Iterable[TrainConfig], out_dir: str) -> list[TrainConfig]:
-    """The runs without a final result of the same configuration in ``out_dir``.
+    """The runs without a final result of the same run (same identity) under ``out_dir``.
 
     Parameters
     ----------
@@ -349,9 +356,11 @@ def pending(configs: Iterable[TrainConfig], out_dir: str) -> list[TrainConfig]:
     Returns
     -------
     list of TrainConfig
-
+        The given configurations (unresolved) whose result is missing.
     """
-    return [c for c in configs if not records.is_finished(os.path.join(out_dir, c.run_name() + ".json"), c)]
+    cfgs = list(configs)
+    resolved = identity.resolve_all(cfgs)
+    return [c for c, r in zip(cfgs, resolved) if not records.is_finished(records.result_path(out_dir, r), r)]
 
 
 def run_sweep(
@@ -376,7 +385,8 @@ def run_sweep(
         Train only shard ``shard_index`` of ``shard_count`` (:func:`shard`).
     ensemble_size : int or None
         Largest ensemble (None: :func:`default_ensemble_size`); 1 trains the
-        runs one at a time with :func:`nnrnn_edu.train.train`.
+        runs one at a time. The numbers do not depend on it (nor on the sharding): a
+        member computes bitwise what its run computes alone, on one CPU thread.
     resume : bool
         Skip runs whose final result exists; continue interrupted ensembles.
         ``False`` retrains everything.
@@ -403,17 +413,15 @@ def run_sweep(
         cfgs = sorted(cfgs, key=lambda c: c.run_name())
     if ensemble_size is not None and (isinstance(ensemble_size, bool) or not isinstance(ensemble_size, int) or ensemble_size < 1):
         raise ValueError(f"ensemble_size must be None or a positive integer, got {ensemble_size!r}")
+    records.check_writable(out_dir, "out_dir")
+    cfgs = identity.resolve_all(cfgs)
     results: dict[str, dict] = {}
-    if ensemble_size == 1:
-        for c in tqdm(cfgs, disable=not progress, desc="sweep", unit="run"):
-            results[c.run_name()] = train(c, out_dir, resume=resume, progress=progress)
-    else:
-        groups = ensembles(cfgs, ensemble_size)
-        with tqdm(total=len(cfgs), disable=not progress, desc="sweep", unit="run") as bar:
-            for g in groups:
-                for r in train_ensemble(g, out_dir, resume=resume, progress=progress):
-                    results[r["name"]] = r
-                bar.update(len(g))
+    groups = ensembles(cfgs, ensemble_size)
+    with tqdm(total=len(cfgs), disable=not progress, desc="sweep", unit="run") as bar:
+        for g in groups:
+            for r in train_ensemble(g, out_dir, resume=resume, progress=progress):
+                results[r["name"]] = r
+            bar.update(len(g))
     return [results[c.run_name()] for c in cfgs]
 
 

@@ -4,20 +4,11 @@ import os
 
 import pytest
 
+from _fake_results import fake_result
+
 from nnrnn_edu import training
 from nnrnn_edu.chapters import ch03
 from nnrnn_edu.training import summary
-
-
-def _fake(task, init, scale, lr, seed, final, status="completed", thr=0.1):
-    cfg = training.TrainConfig(task=task, init=init, init_scale=scale, lr=lr, seed=seed)
-    vals = [1.0, final]
-    return {
-        "version": 1, "name": cfg.run_name(), "config": cfg.to_dict(), "seed": seed, "status": status,
-        "history": {"update": [10, 20], "epoch": [0.5, 1.0], "train_loss": [1.1, final], "val_loss": vals},
-        "best_val_loss": min(vals), "final_val_loss": final, "baseline_loss": 2 * thr, "success_threshold": thr,
-        "success": bool(status != "running" and final < thr),
-    }
 
 
 def test_chapter_grid_sizes():
@@ -32,12 +23,12 @@ def test_figure3_results_prefers_full_scale_results(tmp_path):
     source = str(source)
     assert "small CPU run (quick preset" in source and "psDigits" in source and "not the paper's" in source
     assert summary["psmnist"]["models"]["chain"]["n_runs"] == 2
-    assert len(list((tmp_path / "quick" / "quick" / "psmnist").glob("*.json"))) == 8
+    assert len(list((tmp_path / "quick" / "quick" / "psmnist").glob("psmnist-vanilla-psDigits-*/*.json"))) == 8
     again, _ = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), quick=True, progress=False)
     assert again["psmnist"]["models"]["chain"]["best"]["name"] == summary["psmnist"]["models"]["chain"]["best"]["name"]
     # a full-scale result (e.g. copied from a GPU run) takes over for its task
     cfg = training.preset("psmnist", quick=False).replace(init="chain", init_scale=1.0, lr=1e-4)
-    r = _fake("psmnist", "chain", 1.0, 1e-4, 1, 0.5)
+    r = fake_result("psmnist", "chain", 1.0, 1e-4, 1, 0.5)
     r.update(config=cfg.to_dict(), dataset={"name": "psMNIST"},
              provenance={"device": "cuda", "git_commit": "abcdef123"})
     os.makedirs(tmp_path / "full")

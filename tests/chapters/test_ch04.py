@@ -66,7 +66,7 @@ def test_trained_runs_trains_small_grid_once_then_reuses(tmp_path, monkeypatch):
     assert source.startswith("addition: small CPU run (quick preset: T = 20, N = 8, 20 updates, 4 runs)")
     assert "not the paper's experiment" in source
     out = tmp_path / "quick" / "quick" / "chapter4" / "addition"
-    files = sorted(out.glob("*.json"))
+    files = sorted(out.glob("addition-vanilla-T20-*/*.json"))
     assert len(files) == 4 and all(r.get("weights_file") for r in runs)
     stamps = [f.stat().st_mtime_ns for f in files]
     again, _ = ch04.trained_runs(tasks="addition", results_dir=str(tmp_path), quick=True, progress=False)

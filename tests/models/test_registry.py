@@ -63,3 +63,12 @@ def test_training_step_runs_on_meta_device(model, task, together):
     for o in opts:
         avgs = o["square_avg"] if "square_avg" in o else [s["square_avg"] for s in o["state"].values()]
         assert avgs and all(a.device.type == "meta" for a in avgs)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_input_of_another_dtype_or_shape_is_a_clear_error(model):
+    m = build_model(model, 2, 12, 1, _nl(model, "addition"), "chain", 1.0, "last", seed=0)
+    with pytest.raises(ValueError, match=r"x must have the model's dtype torch.float32, got torch.float64"):
+        m(torch.zeros(3, 5, 2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"x must have shape \(B, T, 2\)"):
+        m(torch.zeros(3, 5, 3))

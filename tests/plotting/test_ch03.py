@@ -31,7 +31,7 @@ def _fake(task, init, scale, lr, seed, vals):
         "name": cfg.run_name(), "config": cfg.to_dict(), "seed": seed, "status": "completed",
         "history": {"update": [10, 20], "epoch": [0.5, 1.0], "train_loss": list(vals), "val_loss": list(vals)},
         "best_val_loss": min(vals), "final_val_loss": vals[-1], "baseline_loss": 0.4, "success_threshold": 0.2,
-        "success": vals[-1] < 0.2,
+        "success": vals[-1] < 0.2, "updates": 20, "dataset": {"name": task},
     }
 
 

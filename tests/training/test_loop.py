@@ -1,6 +1,7 @@
 """The one training loop: single runs and ensembles, protocol, divergence, early stop, progress bars, checkpoint/resume under SIGKILL (nnrnn_edu.training.loop)."""
 
 import json
+import pathlib
 import signal
 import subprocess
 import sys
@@ -13,14 +14,21 @@ import torch
 from nnrnn_edu import tasks
 from nnrnn_edu import training
 from nnrnn_edu.models import EnsembleRNN, VanillaRNN
+from nnrnn_edu.training import identity
 from nnrnn_edu.training import loop
 from nnrnn_edu.training import optim
+from nnrnn_edu.training import records
 from nnrnn_edu.training import sweep
 from nnrnn_edu.training import trainees
 from nnrnn_edu.training.optim import clip_grad_norm_per_model_
 
 
 TINY = dict(seq_len=30, hidden_size=12, batch_size=8, val_size=32, eval_batch_size=16, threads=1)
+
+
+def _file(out_dir, cfg):
+    """Where a run's result lives under ``out_dir`` (its protocol directory)."""
+    return pathlib.Path(records.result_path(str(out_dir), identity.resolve(cfg)))
 
 
 def _strip(res):
@@ -67,7 +75,8 @@ def _tiny(task="copy", **kw):
 def test_run_writes_result_atomically(tmp_path):
     cfg = training.preset("addition", quick=True, max_updates=40, eval_every=20, lr=1e-3, **TINY)
     res = training.train(cfg, str(tmp_path), progress=False)
-    path = tmp_path / (cfg.run_name() + ".json")
+    path = _file(tmp_path, cfg)
+    assert path.parent.name == identity.protocol_id(identity.resolve(cfg)) == res["protocol"]["id"]
     on_disk = json.loads(path.read_text())
     assert res["path"] == str(path)  # the returned record says where it lives (not stored in the file)
     assert on_disk == json.loads(json.dumps({k: v for k, v in res.items() if k != "path"}))
@@ -81,7 +90,7 @@ def test_run_writes_result_atomically(tmp_path):
     prov = res["provenance"]
     assert prov["device"] == "cpu" and prov["torch"] and "git_commit" in prov
     assert res["timing"]["wall_time_s"] > 0
-    assert not list(tmp_path.glob(".tmp-*")) and not list((tmp_path / "checkpoints").glob("*"))
+    assert not list(path.parent.glob(".tmp-*")) and not list((path.parent / "checkpoints").glob("*.pt"))
     # a finished run is not trained again
     again = training.train(cfg, str(tmp_path), progress=False)
     assert again == dict(on_disk, path=str(path))
@@ -101,7 +110,7 @@ def test_divergence_ends_run_with_status(tmp_path):
     )
     res = training.train(cfg, str(tmp_path), progress=False)
     assert res["status"] == "diverged" and res["updates"] == 5 and res["success"] is False
-    assert (tmp_path / (cfg.run_name() + ".json")).exists()
+    assert _file(tmp_path, cfg).exists()
 
 
 def test_early_stop(tmp_path):
@@ -123,15 +132,16 @@ def test_progress_bar_of_early_stop_ends_finished_and_divergence_short(tmp_path,
     assert bars[1].n == 5 and bars[1].total == 100  # a diverged run keeps the short (red) bar
 
 
+@pytest.mark.slow
 def test_sigkill_resume_gives_same_result(tmp_path):
     cfg = training.preset("copy", quick=True, max_updates=240, eval_every=20, lr=1e-3, **TINY)
     # uninterrupted reference, in a subprocess like the killed run
     code = _CHILD.format(cfg=cfg.to_dict())
     ref_dir, run_dir = tmp_path / "ref", tmp_path / "run"
     subprocess.run([sys.executable, "-c", code, str(ref_dir)], check=True, timeout=120)
-    ref = json.loads((ref_dir / (cfg.run_name() + ".json")).read_text())
-    ckpt = run_dir / "checkpoints" / (cfg.run_name() + ".pt")
-    result = run_dir / (cfg.run_name() + ".json")
+    ref = json.loads(_file(ref_dir, cfg).read_text())
+    result = _file(run_dir, cfg)
+    ckpt = result.parent / "checkpoints" / (cfg.run_name() + ".pt")
     kills = 0
     for target in (1, 3):  # kill after the first, then after a later checkpoint
         child = subprocess.Popen([sys.executable, "-c", code, str(run_dir)])
@@ -156,7 +166,7 @@ def test_sigkill_resume_gives_same_result(tmp_path):
     assert not ckpt.exists()
     import torch  # the trained weights too are those of the uninterrupted run
 
-    w_ref = training.load_model(ref, directory=str(ref_dir)).recurrent_matrix()
+    w_ref = training.load_model(ref, directory=str(_file(ref_dir, cfg).parent)).recurrent_matrix()
     assert torch.equal(training.load_model(res).recurrent_matrix(), w_ref)
 
 
@@ -279,9 +289,10 @@ def test_interrupted_ensemble_resumes_from_checkpoint(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         training.train_ensemble(cfgs, str(tmp_path / "run"), progress=False)
     monkeypatch.setattr(trainees.VanillaEnsemble, "evaluate", real)
-    ckpts = list((tmp_path / "run" / "checkpoints").glob("ensemble-*.pt"))
+    run_file = _file(tmp_path / "run", cfgs[0])
+    ckpts = list((run_file.parent / "checkpoints").glob("ensemble-*.pt"))
     assert len(ckpts) == 1
-    assert json.loads((tmp_path / "run" / (ref[0]["name"] + ".json")).read_text())["status"] == "running"
+    assert json.loads(run_file.read_text())["status"] == "running"
     res = training.train_ensemble(cfgs, str(tmp_path / "run"), progress=False)
     assert [_strip(r) for r in res] == [_strip(r) for r in ref]
     assert all(r["timing"]["resumes"] == 1 for r in res) and not ckpts[0].exists()

@@ -1,9 +1,16 @@
 """Result files, trained weights, checkpoints and their migration (nnrnn_edu.training.records)."""
 
+import json
+import os
+import pathlib
+import shutil
+import stat
+
 import pytest
 import torch
 
 from nnrnn_edu import training
+from nnrnn_edu.training import identity
 from nnrnn_edu.training import records
 from nnrnn_edu.training import summary
 from nnrnn_edu.training import sweep
@@ -78,7 +85,7 @@ def test_single_run_checkpoint_of_earlier_version_resumes(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         training.train(cfg, str(tmp_path / "run"), progress=False)
     monkeypatch.setattr(trainees.SingleModel, "evaluate", real)
-    path = tmp_path / "run" / "checkpoints" / (cfg.run_name() + ".pt")
+    path = pathlib.Path(records.result_path(str(tmp_path / "run"), cfg)).parent / "checkpoints" / (cfg.run_name() + ".pt")
     new = torch.load(path, weights_only=False)
     assert new["schema"] == records.CHECKPOINT_SCHEMA and new["update"] == 20
     # rewrite it in the single-run schema of earlier versions (no schema, config without "model")
@@ -93,3 +100,95 @@ def test_single_run_checkpoint_of_earlier_version_resumes(tmp_path, monkeypatch)
     assert res["timing"]["resumes"] == 1 and not path.exists()
     strip = ("timing", "provenance", "path")
     assert {k: v for k, v in res.items() if k not in strip} == {k: v for k, v in ref.items() if k not in strip}
+
+
+TINY_A = dict(seq_len=30, hidden_size=12, batch_size=8, val_size=32, eval_batch_size=16, max_updates=40,
+              eval_every=10, lr=1e-3)
+
+
+def test_results_of_the_flat_layout_are_adopted_not_retrained(tmp_path):
+    cfg = training.preset("addition", quick=True, **TINY_A)
+    res = training.train(cfg, str(tmp_path / "new"), progress=False)
+    # lay it out as earlier versions did: <out>/<run_name>.json next to its weights
+    flat = tmp_path / "old"
+    flat.mkdir()
+    old = {k: v for k, v in res.items() if k not in ("path", "protocol")}
+    old["config"] = {k: v for k, v in old["config"].items() if k != "model"}
+    (flat / (cfg.run_name() + ".json")).write_text(json.dumps(old))
+    shutil.copy(records.weights_path(res["path"]), flat / old["weights_file"])
+    adopted = training.train(cfg, str(flat), progress=False)
+    assert adopted["history"] == res["history"] and adopted["timing"] == res["timing"]  # moved, not retrained
+    assert pathlib.Path(adopted["path"]).parent.name == res["protocol"]["id"]
+    assert not (flat / (cfg.run_name() + ".json")).exists()
+    assert torch.equal(training.load_model(adopted).recurrent_matrix(), training.load_model(res).recurrent_matrix())
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign object"])
+def test_a_corrupt_checkpoint_is_set_aside_and_the_run_restarts(tmp_path, monkeypatch, damage):
+    cfg = training.preset("addition", quick=True, **TINY_A)
+    ref = training.train(cfg, str(tmp_path / "ref"), progress=False)
+    calls = {"n": 0}
+    real = trainees.SingleModel.evaluate
+
+    def flaky(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kw)
+
+    monkeypatch.setattr(trainees.SingleModel, "evaluate", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        training.train(cfg, str(tmp_path / "run"), progress=False)
+    monkeypatch.setattr(trainees.SingleModel, "evaluate", real)
+    ckpt = pathlib.Path(records.result_path(str(tmp_path / "run"), cfg)).parent / "checkpoints" / (cfg.run_name() + ".pt")
+    marker = tmp_path / "pwned"
+    if damage == "truncate":
+        ckpt.write_bytes(ckpt.read_bytes()[:300])
+    elif damage == "garbage":
+        ckpt.write_bytes(b"\x00garbage" * 100)
+    else:  # a pickle that would run code when loaded with weights_only=False
+        torch.save({"configs": _Evil(str(marker))}, ckpt)
+    with pytest.warns(RuntimeWarning, match=f"checkpoint {ckpt} is unreadable"):
+        res = training.train(cfg, str(tmp_path / "run"), progress=False)
+    assert not marker.exists()  # nothing was executed
+    assert len(list(ckpt.parent.glob(ckpt.name + ".corrupt-*"))) == 1 and not ckpt.exists()
+    assert res["status"] == "completed" and res["timing"]["resumes"] == 0
+    assert res["history"] == ref["history"]  # from scratch, to the same numbers
+
+
+class _Evil:
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_second_process_skips_runs_another_is_training(tmp_path):
+    cfgs = [training.preset("addition", quick=True, init=i, **TINY_A) for i in ("chain", "identity")]
+    path = records.result_path(str(tmp_path), identity.resolve(cfgs[0]))
+    fd = records.lock_run(path)  # another "process" (another open file description) holds run 0
+    try:
+        assert records.lock_run(path) is None
+        with pytest.raises(ValueError, match="being trained by another process"):
+            training.train(cfgs[0], str(tmp_path), progress=False)
+        res = training.train_ensemble(cfgs, str(tmp_path), progress=False)
+        assert res[0]["status"] == "running" and res[1]["status"] == "completed"
+        assert not os.path.exists(path)  # nothing was written for the locked run
+    finally:
+        records.unlock_run(fd)
+    done = training.train_ensemble(cfgs, str(tmp_path), progress=False)
+    assert [r["status"] for r in done] == ["completed", "completed"]
+    assert done[1]["history"] == res[1]["history"]  # the finished run was not rewritten
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_result_files_follow_the_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        res = training.train(training.preset("addition", quick=True, **dict(TINY_A, max_updates=10)), str(tmp_path),
+                             progress=False)
+    finally:
+        os.umask(old)
+    for p in (res["path"], records.weights_path(res["path"])):
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o666 & ~umask

@@ -6,30 +6,21 @@ import os
 import numpy as np
 import pytest
 
+from _fake_results import fake_result
+
 from nnrnn_edu import training
 from nnrnn_edu.training import summary
 
 
-def _fake(task, init, scale, lr, seed, final, status="completed", thr=0.1):
-    cfg = training.TrainConfig(task=task, init=init, init_scale=scale, lr=lr, seed=seed)
-    vals = [1.0, final]
-    return {
-        "version": 1, "name": cfg.run_name(), "config": cfg.to_dict(), "seed": seed, "status": status,
-        "history": {"update": [10, 20], "epoch": [0.5, 1.0], "train_loss": [1.1, final], "val_loss": vals},
-        "best_val_loss": min(vals), "final_val_loss": final, "baseline_loss": 2 * thr, "success_threshold": thr,
-        "success": bool(status != "running" and final < thr),
-    }
-
-
 def test_summarize_synthetic_results(tmp_path):
     runs = [
-        _fake("copy", "chain", 1.0, 1e-3, 1, 0.05),
-        _fake("copy", "chain", 1.0, 1e-3, 2, 0.01),  # best chain run
-        _fake("copy", "chain", 1.05, 1e-4, 1, 0.5),
-        _fake("copy", "chain", 1.05, 1e-3, 1, float("nan"), status="diverged"),
-        _fake("copy", "identity", 1.0, 1e-3, 1, 0.3),
-        _fake("copy", "identity", 1.0, 1e-4, 1, 0.01, status="running"),
-        _fake("addition", "chain", 1.0, 1e-3, 1, 0.01),
+        fake_result("copy", "chain", 1.0, 1e-3, 1, 0.05),
+        fake_result("copy", "chain", 1.0, 1e-3, 2, 0.01),  # best chain run
+        fake_result("copy", "chain", 1.05, 1e-4, 1, 0.5),
+        fake_result("copy", "chain", 1.05, 1e-3, 1, float("nan"), status="diverged"),
+        fake_result("copy", "identity", 1.0, 1e-3, 1, 0.3),
+        fake_result("copy", "identity", 1.0, 1e-4, 1, 0.01, status="running"),
+        fake_result("addition", "chain", 1.0, 1e-3, 1, 0.01),
     ]
     for i, r in enumerate(runs):
         sub = tmp_path / f"shard{i % 2}"
@@ -39,6 +30,7 @@ def test_summarize_synthetic_results(tmp_path):
     os.makedirs(tmp_path / "checkpoints", exist_ok=True)
     s = summary.summarize(str(tmp_path))
     assert set(s) == {"copy", "addition"}
+    assert s.problems == [summary.Problem(str(tmp_path / "notes.json"), "not a result file (no 'config' and no 'status')")]
     copy = s["copy"]
     assert list(copy["models"]) == ["identity", "chain"]  # Figure 3 order
     chain = copy["models"]["chain"]
@@ -53,18 +45,18 @@ def test_summarize_synthetic_results(tmp_path):
     only = summary.summarize(runs, task="addition")
     assert set(only) == {"addition"} and only["addition"]["models"]["chain"]["n_success"] == 1
     table = summary.summary_table(s)
-    assert "chain" in table and "2/4" in table
+    assert "chain" in table and "2/4" in table and "notes.json: not a result file" in table
     assert summary.summarize([]) == {}
 
 
 def test_best_setting_is_averaged_over_seeds():
     runs = [
-        _fake("copy", "chain", 1.0, 1e-3, 1, 0.05),
-        _fake("copy", "chain", 1.0, 1e-3, 2, 0.01),  # mean 0.03
-        _fake("copy", "chain", 1.05, 1e-4, 1, 0.02),
-        _fake("copy", "chain", 1.05, 1e-4, 2, 0.02),  # mean 0.02: the best setting
-        _fake("copy", "chain", 1.02, 1e-4, 1, 0.001),
-        _fake("copy", "chain", 1.02, 1e-4, 2, float("nan"), status="diverged"),  # never best
+        fake_result("copy", "chain", 1.0, 1e-3, 1, 0.05),
+        fake_result("copy", "chain", 1.0, 1e-3, 2, 0.01),  # mean 0.03
+        fake_result("copy", "chain", 1.05, 1e-4, 1, 0.02),
+        fake_result("copy", "chain", 1.05, 1e-4, 2, 0.02),  # mean 0.02: the best setting
+        fake_result("copy", "chain", 1.02, 1e-4, 1, 0.001),
+        fake_result("copy", "chain", 1.02, 1e-4, 2, float("nan"), status="diverged"),  # never best
     ]
     best = summary.summarize(runs)["copy"]["models"]["chain"]["best_setting"]
     assert (best["init_scale"], best["lr"], best["seeds"]) == (1.05, 1e-4, [1, 2])
@@ -85,3 +77,52 @@ def test_is_full_scale():
     with pytest.raises(ValueError, match="result"):
         summary.is_full_scale({"name": "x"})
 
+
+
+def _write(path, obj):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    training.write_json_atomic(str(path), obj)
+
+
+def test_bad_files_are_reported_with_path_and_reason_never_skipped_silently(tmp_path):
+    good = fake_result("copy", "chain", 1.0, 1e-3, 1, 0.01)
+    _write(tmp_path / "a" / "good.json", good)
+    (tmp_path / "a" / "truncated.json").write_text(json.dumps(good)[:200])
+    (tmp_path / "a" / "garbage.json").write_bytes(b"\x00\xff not json")
+    _write(tmp_path / "a" / "incomplete.json", {k: v for k, v in good.items() if k != "history"})
+    _write(tmp_path / "a" / "list.json", [1, 2])
+    _write(tmp_path / "a" / "badconfig.json", dict(good, config={**good["config"], "colour": "red"}))
+    _write(tmp_path / "b" / "good.json", good)  # the same run copied twice
+    res = summary.load_results(str(tmp_path))
+    assert [r["name"] for r in res] == [good["name"]]
+    reasons = {os.path.basename(p.path): p.reason for p in res.problems}
+    assert reasons["truncated.json"].startswith("unreadable") and reasons["garbage.json"].startswith("unreadable")
+    assert reasons["incomplete.json"] == "incomplete result: lacks ['history']"
+    assert reasons["list.json"].startswith("not a result file")
+    assert reasons["badconfig.json"].startswith("unreadable configuration") and "colour" in reasons["badconfig.json"]
+    dup = [p for p in res.problems if "duplicate" in p.reason]
+    assert len(dup) == 1 and "different numbers" not in dup[0].reason
+    s = summary.summarize(str(tmp_path))
+    assert s["copy"]["models"]["chain"]["n_runs"] == 1 and len(s.problems) == 6
+    with pytest.raises(ValueError, match="incomplete result"):
+        summary.summarize([{k: v for k, v in good.items() if k != "dataset"}])
+
+
+def test_protocols_are_never_merged_and_datasets_named(tmp_path):
+    short, long = fake_result("copy", "chain", 1.0, 1e-3, 1, 0.01), fake_result("copy", "chain", 1.0, 1e-3, 1, 0.5)
+    long["config"] = {**long["config"], "seq_len": 1000}  # same run name, another protocol
+    _write(tmp_path / "x" / "r.json", short)
+    _write(tmp_path / "y" / "r.json", long)
+    res = summary.load_results(str(tmp_path))
+    assert len(res) == 2 and not res.problems  # two runs, not one "winning" the other
+    with pytest.raises(ValueError, match="2 protocols") as err:
+        summary.summarize(str(tmp_path))
+    assert "copy-vanilla-T500-" in str(err.value) and "copy-vanilla-T1000-" in str(err.value)
+    pid = next(r["protocol"]["id"] for r in res if r["config"]["seq_len"] == 1000)
+    one = summary.summarize(str(tmp_path), protocol=pid)
+    assert one["copy"]["protocol"] == pid and one["copy"]["models"]["chain"]["best"]["final_val_loss"] == 0.5
+    with pytest.raises(ValueError, match="protocol"):
+        summary.summarize(str(tmp_path), protocol="nope")
+    ps = fake_result("psmnist", "chain", 1.0, 1e-3, 1, 0.5)
+    assert summary.summarize([ps])["psmnist"]["dataset"] == "psDigits"
+    assert "psmnist (psDigits, protocol psmnist-vanilla-psDigits-" in summary.summary_table(summary.summarize([ps]))

@@ -1,5 +1,7 @@
 """The paper's grids, shards, ensembles and resumable sweeps (nnrnn_edu.training.sweep)."""
 
+import pathlib
+
 import pytest
 import torch
 
@@ -79,7 +81,8 @@ def test_sweep_resume_skips_finished_runs(tmp_path):
     g = sweep.grid("addition", quick=True, inits=["chain", "fbchain"], lrs=[1e-3], seeds=[1, 2], **TINY)
     first = sweep.run_sweep(g, str(tmp_path), progress=False)
     assert len(first) == 4 and all(r["status"] == "completed" for r in first)
-    paths = {r["name"]: tmp_path / (r["name"] + ".json") for r in first}
+    paths = {r["name"]: pathlib.Path(r["path"]) for r in first}
+    assert len({p.parent for p in paths.values()}) == 1  # one protocol, one directory
     mtimes = {n: p.stat().st_mtime_ns for n, p in paths.items()}
     victim = first[1]["name"]
     paths[victim].unlink()
@@ -91,7 +94,7 @@ def test_sweep_resume_skips_finished_runs(tmp_path):
     # a shard of the grid in a fresh directory trains only its own runs
     part = sweep.run_sweep(g, str(tmp_path / "s"), shard_index=1, shard_count=2, progress=False)
     assert [r["name"] for r in part] == [c.run_name() for c in sweep.shard(g.configs(), 1, 2)]
-    assert len(list((tmp_path / "s").glob("*.json"))) == 2
+    assert len(list((tmp_path / "s").glob("*/*.json"))) == 2
 
 
 @pytest.mark.parametrize(
