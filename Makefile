@@ -19,7 +19,7 @@ help:
 	@echo "make test   - set up .venv, run unit tests, every chapter under nbval in quick mode, browser tests"
 	@echo "make lab    - JupyterLab on the book, chapters (.md) open as notebooks"
 	@echo "make sync   - re-pair every chapter .md with its output-free .ipynb (jupytext)"
-	@echo "make bench  - run the benchmarks in benchmarks/"
+	@echo "make bench  - run the benchmarks in benchmarks/ (Fisher memory, training engine, loop old vs new, model ensembles)"
 	@echo "make browser - browser tests only: chapters run in JupyterLab + sliders moved, the built quick-mode"
 	@echo "               book checked page by page (headless Debian Chromium; screenshots in build/browser/)"
 	@echo "make drift  - optional/scheduled, not in make test: fresh .venv-drift with the NEWEST version of every"
@@ -80,6 +80,9 @@ sync: setup
 
 bench: setup
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_training.py --batch 16 --threads 1
+	$(PY) benchmarks/bench_loop.py
+	$(PY) benchmarks/bench_generic_ensemble.py
 
 clean:
 	rm -rf book/_build build .pytest_cache
