@@ -35,6 +35,23 @@ def _check_choice(value: object, choices: tuple, name: str) -> str:
     return str(value)
 
 
+def glorot_readout(rng: np.random.Generator, n: int, out: int) -> np.ndarray:
+    """A readout matrix ``(out, n)`` drawn Glorot-uniform (the Keras default the authors used).
+
+    Parameters
+    ----------
+    rng : Generator
+    n, out : int
+        Hidden units and readout size.
+
+    Returns
+    -------
+    ndarray, shape (out, n)
+    """
+    limit = math.sqrt(6.0 / (n + out))
+    return rng.uniform(-limit, limit, size=(out, n))
+
+
 def initial_weights(
     kind: str,
     input_size: int,
@@ -74,8 +91,7 @@ def initial_weights(
     rng = seed_or_generator(seed)
     W = connectivity.recurrent_matrix(kind, n, scale, seed=rng)
     V = connectivity.input_matrix(kind, n, d, seed=rng)
-    limit = math.sqrt(6.0 / (n + out))
-    R = rng.uniform(-limit, limit, size=(out, n))
+    R = glorot_readout(rng, n, out)
     return {
         "weight_hh": W,
         "weight_ih": V,
@@ -226,4 +242,4 @@ class VanillaRNN(RecurrentModel):
         )
 
 
-__all__ = ["ENGINES", "READOUTS", "VanillaRNN", "initial_weights"]
+__all__ = ["ENGINES", "READOUTS", "VanillaRNN", "glorot_readout", "initial_weights"]

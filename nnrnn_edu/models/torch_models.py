@@ -15,8 +15,6 @@ Both read out linearly at every step or at the last step, like the vanilla RNN. 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
@@ -25,18 +23,13 @@ from .. import connectivity
 from .._validate import finite_float, positive_int, seed_or_generator
 from ..nonlinearities import check_nonlinearity
 from .base import RecurrentModel
-from .rnn import READOUTS, _check_choice, initial_weights
+from .rnn import READOUTS, _check_choice, glorot_readout, initial_weights
 
 TORCH_RNN_NONLINEARITIES = ("tanh", "relu")
 """The non-linearities ``torch.nn.RNN`` offers."""
 
 LSTM_GATES = ("input", "forget", "update", "output")
 """The LSTM's gates in PyTorch's order of the stacked weights (``i, f, g, o``; ``g`` is the tanh update gate)."""
-
-
-def _glorot_readout(rng: np.random.Generator, n: int, out: int) -> np.ndarray:
-    limit = math.sqrt(6.0 / (n + out))  # Glorot-uniform, the Keras default the authors used
-    return rng.uniform(-limit, limit, size=(out, n))
 
 
 def _read_out(readout: nn.Linear, h: torch.Tensor, all_steps: bool) -> torch.Tensor:
@@ -151,7 +144,7 @@ def lstm_initial_weights(
         "weight_hh": np.concatenate(w_hh),
         "weight_ih": np.concatenate(w_ih),
         "bias": np.zeros(4 * n),
-        "readout_weight": _glorot_readout(rng, n, out),
+        "readout_weight": glorot_readout(rng, n, out),
         "readout_bias": np.zeros(out),
     }
 

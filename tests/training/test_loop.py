@@ -273,22 +273,10 @@ def test_early_stopped_members_leave_and_all_done(tmp_path):
     assert [r["status"] for r in res] == ["early_stopped"] * 2 and all(r["updates"] == 20 for r in res)
 
 
-def test_interrupted_ensemble_resumes_from_checkpoint(tmp_path, monkeypatch):
+def test_interrupted_ensemble_resumes_from_checkpoint(tmp_path, interrupted):
     cfgs = [_tiny("copy", init=i, lr=1e-3) for i in ("chain", "orthogonal")]
     ref = training.train_ensemble(cfgs, str(tmp_path / "ref"), progress=False)
-    calls = {"n": 0}
-    real = trainees.VanillaEnsemble.evaluate
-
-    def flaky(*args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    monkeypatch.setattr(trainees.VanillaEnsemble, "evaluate", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        training.train_ensemble(cfgs, str(tmp_path / "run"), progress=False)
-    monkeypatch.setattr(trainees.VanillaEnsemble, "evaluate", real)
+    interrupted(trainees.VanillaEnsemble, 2, cfgs, tmp_path / "run")
     run_file = _file(tmp_path / "run", cfgs[0])
     ckpts = list((run_file.parent / "checkpoints").glob("ensemble-*.pt"))
     assert len(ckpts) == 1

@@ -68,23 +68,11 @@ def test_results_of_earlier_versions_stay_finished_and_load(tmp_path):
     assert not training.is_finished(res["path"], cfg.replace(model="lstm"))
 
 
-def test_single_run_checkpoint_of_earlier_version_resumes(tmp_path, monkeypatch):
+def test_single_run_checkpoint_of_earlier_version_resumes(tmp_path, interrupted):
     cfg = training.preset("copy", quick=True, seq_len=30, hidden_size=12, max_updates=40, eval_every=10,
                           val_size=32, eval_batch_size=16, lr=1e-3, threads=1)
     ref = training.train(cfg, str(tmp_path / "ref"), progress=False)
-    calls = {"n": 0}
-    real = trainees.SingleModel.evaluate
-
-    def flaky(*args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    monkeypatch.setattr(trainees.SingleModel, "evaluate", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        training.train(cfg, str(tmp_path / "run"), progress=False)
-    monkeypatch.setattr(trainees.SingleModel, "evaluate", real)
+    interrupted(trainees.SingleModel, 3, [cfg], tmp_path / "run")
     path = pathlib.Path(records.result_path(str(tmp_path / "run"), cfg)).parent / "checkpoints" / (cfg.run_name() + ".pt")
     new = torch.load(path, weights_only=False)
     assert new["schema"] == records.CHECKPOINT_SCHEMA and new["update"] == 20
@@ -124,22 +112,10 @@ def test_results_of_the_flat_layout_are_adopted_not_retrained(tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "foreign object"])
-def test_a_corrupt_checkpoint_is_set_aside_and_the_run_restarts(tmp_path, monkeypatch, damage):
+def test_a_corrupt_checkpoint_is_set_aside_and_the_run_restarts(tmp_path, interrupted, damage):
     cfg = training.preset("addition", quick=True, **TINY_A)
     ref = training.train(cfg, str(tmp_path / "ref"), progress=False)
-    calls = {"n": 0}
-    real = trainees.SingleModel.evaluate
-
-    def flaky(*args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(*args, **kw)
-
-    monkeypatch.setattr(trainees.SingleModel, "evaluate", flaky)
-    with pytest.raises(KeyboardInterrupt):
-        training.train(cfg, str(tmp_path / "run"), progress=False)
-    monkeypatch.setattr(trainees.SingleModel, "evaluate", real)
+    interrupted(trainees.SingleModel, 2, [cfg], tmp_path / "run")
     ckpt = pathlib.Path(records.result_path(str(tmp_path / "run"), cfg)).parent / "checkpoints" / (cfg.run_name() + ".pt")
     marker = tmp_path / "pwned"
     if damage == "truncate":
