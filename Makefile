@@ -52,14 +52,14 @@ notebooks: setup
 	NNRNN_EDU_QUICK=1 NNRNN_EDU_RESULTS=$(CURDIR)/$(TEST_RESULTS) $(PY) -m pytest -q -p no:cacheprovider \
 	  --durations=0 --nbval-lax --nbval-current-env --nbval-cell-timeout=900 book/[0-9]*.ipynb
 
-test: unit notebooks browser
+test: datasets unit notebooks browser
 
 # --all: re-execute every chapter even when only the library changed (Sphinx skips unchanged sources).
 # Executing notebooks with ipywidgets can, rarely, block forever inside nbclient with the kernel idle
 # (jupyter/nbclient#312); the build is bounded by BOOK_TIMEOUT seconds and retried once.
 BOOK_TIMEOUT ?= 1200
 
-book: setup
+book: setup datasets
 	@for attempt in 1 2; do \
 	  timeout --kill-after=30 $(BOOK_TIMEOUT) \
 	    $(VENV)/bin/jupyter-book build book --config jupyter_book_config.yml -W --keep-going --all; \
@@ -100,7 +100,20 @@ DRIFT_PY := $(DRIFT_VENV)/bin/python
 # Newest torch from the registries here is a CUDA build (GBs); drift keeps torch at the CPU pin.
 DRIFT_TORCH_SPEC ?= $(TORCH_SPEC)
 
-.PHONY: browser browser-book chromium drift
+.PHONY: browser browser-book chromium drift datasets
+
+# Debian's Fashion-MNIST (psFashion-MNIST: psMNIST's length offline). Installed with apt only as root or
+# with passwordless sudo; without it everything still works (MNIST when it can be downloaded, else psDigits).
+FASHION_DIR ?= /usr/share/datasets/fashion-mnist
+
+datasets:
+	@if [ ! -d "$(FASHION_DIR)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then echo "datasets: no root/sudo: Fashion-MNIST not installed (psMNIST falls back)"; \
+	  else ($$SUDO apt-get install -y -qq dataset-fashion-mnist 2>/dev/null || \
+	        ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq dataset-fashion-mnist)) \
+	    || echo "datasets: apt-get install dataset-fashion-mnist failed (psMNIST falls back)"; fi; \
+	fi
 
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \

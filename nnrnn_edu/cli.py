@@ -32,6 +32,7 @@ import numpy as np
 
 from . import training
 from .config import QUICK_ENV_VAR
+from .data import SOURCES
 from .connectivity import FBCHAIN_FEEDBACK, KINDS
 from .models import MODELS
 from .tasks import TASKS
@@ -90,8 +91,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--val-size", type=_positive_int, help="validation sequences for copy/addition (paper: 10 000)")
     g.add_argument("--early-stop-loss", type=float, help="stop a run once its validation loss is below this")
     g.add_argument("--clip-norm", type=float, help="global gradient-norm clip per model (paper: 10)")
-    g.add_argument("--data-source", choices=("auto", "mnist", "digits"),
-                   help="psMNIST source: auto (MNIST if it can be loaded, else psDigits), mnist or digits")
+    g.add_argument("--data-source", choices=SOURCES,
+                   help="psMNIST source: auto (MNIST if it can be loaded, else Fashion-MNIST if installed, else "
+                        "psDigits), mnist, fashion (psFashion-MNIST) or digits (psDigits)")
     o = p.add_argument_group("where and how")
     o.add_argument("--out", default="results", help="directory for result files <run_name>.json (default: results)")
     o.add_argument("--device", help="auto (cuda if available, default), cpu, cuda or cuda:<i>")

@@ -9,8 +9,10 @@ MNIST is downloaded once into :func:`nnrnn_edu.config.data_dir` (set
 ``NNRNN_EDU_DATA`` to move it), its MD5 checksums are verified, and the IDX
 files are parsed here with numpy (no torchvision). Machines without internet,
 CI and quick mode use **psDigits** instead: the 1 797 8x8 handwritten digits
-that scikit-learn ships (T = 64). Every dataset carries its ``name`` so that
-outputs can never pass psDigits off as psMNIST.
+that scikit-learn ships (T = 64). Offline machines with Debian's
+``dataset-fashion-mnist`` get **psFashion-MNIST** at psMNIST's real length
+(T = 784), permuted the same way. Every dataset carries its ``name`` so that
+outputs can never pass a stand-in off as psMNIST.
 
 See chapter 3.
 """
@@ -54,6 +56,19 @@ _SPLIT_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
+
+FASHION_FILES = {
+    "train-images-idx3-ubyte.gz": ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "cf8536b0aa1a6ac5fa3f23001093305c"),
+    "train-labels-idx1-ubyte.gz": ("25c81989df183df01b3e8a0aad5dffbe", "10bea18fdb374794d4bb42e356e600c9"),
+    "t10k-images-idx3-ubyte.gz": ("bef4ecab320f06d8554ea6380940ec79", "f78720b4224f21cce2f2ccf2d7a94c9a"),
+    "t10k-labels-idx1-ubyte.gz": ("bb300cfdad3c16e7a12a480ee83cd310", "0d30e22e447f3c33dab9ed536400ac01"),
+}
+"""The four Fashion-MNIST files (the MNIST format: 60 000 + 10 000 images of 28x28) and the MD5 checksums
+accepted for each: Zalando's release, and Debian's package ``dataset-fashion-mnist`` (0.0~git20200523, the
+same images recompressed)."""
+
+FASHION_DIRS = ("/usr/share/datasets/fashion-mnist",)
+"""Where Debian's ``dataset-fashion-mnist`` puts the files (searched after the data directory)."""
 
 PERMUTATION_SEED = 1
 """Default seed of the pixel permutation (the authors drew it from the run seed, 1..6)."""
@@ -236,6 +251,70 @@ def load_mnist(
     return images, labels
 
 
+def fashion_path(name: str, root: str | None = None) -> str:
+    """Path of a verified Fashion-MNIST file: in ``root`` (default ``data_dir()/fashion-mnist``), else
+    where Debian's ``dataset-fashion-mnist`` installs it.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`FASHION_FILES`.
+    root : str or None
+
+    Returns
+    -------
+    str
+        Path of the file, whose MD5 checksum is one of the accepted ones.
+
+    Raises
+    ------
+    DataUnavailableError
+        If no copy is found (with instructions).
+    ValueError
+        If a copy is corrupt (wrong checksum).
+    """
+    if name not in FASHION_FILES:
+        raise ValueError(f"name must be one of {sorted(FASHION_FILES)}, got {name!r}")
+    root = os.path.join(config.data_dir(), "fashion-mnist") if root is None else str(root)
+    for directory in (root, *FASHION_DIRS):
+        path = os.path.join(directory, name)
+        if os.path.exists(path):
+            got = _md5(path)
+            if got not in FASHION_FILES[name]:
+                raise ValueError(f"Fashion-MNIST file {path} is corrupt (MD5 {got}, expected one of "
+                                 f"{FASHION_FILES[name]}); delete or replace it")
+            return path
+    raise DataUnavailableError(
+        f"Fashion-MNIST file {name} is neither in {root} nor in {', '.join(FASHION_DIRS)}. To fix: "
+        "`apt-get install dataset-fashion-mnist` (Debian/Ubuntu), or copy the four files "
+        f"{sorted(FASHION_FILES)} into {root}."
+    )
+
+
+def load_fashion(split: str = "train", root: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Fashion-MNIST images and labels (same format and sizes as MNIST), verified.
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+    root : str or None
+        See :func:`fashion_path`.
+
+    Returns
+    -------
+    images : ndarray, shape (n, 28, 28), uint8
+    labels : ndarray, shape (n,), int64
+    """
+    if split not in _SPLIT_FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    img_name, lab_name = _SPLIT_FILES[split]
+    images = read_idx(fashion_path(img_name, root))
+    labels = read_idx(fashion_path(lab_name, root)).astype(np.int64)
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError(f"Fashion-MNIST {split} files disagree: images {images.shape}, labels {labels.shape}")
+    return images, labels
+
+
 def load_digits_split(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """The 8x8 scikit-learn digits, split by a fixed shuffle (:data:`DIGITS_TEST_SIZE` held out).
 
@@ -371,30 +450,32 @@ def _make_dataset(name, split, images, labels, scale, permutation_seed, note):
     return SequenceDataset(name, split, x, y, perm, seed, note)
 
 
-SOURCES = ("auto", "mnist", "digits")
-"""psMNIST sources: ``"auto"`` (the best available), ``"mnist"`` or ``"digits"`` (psDigits)."""
+SOURCES = ("auto", "mnist", "fashion", "digits")
+"""psMNIST sources: ``"auto"`` (the best available), ``"mnist"``, ``"fashion"`` (psFashion-MNIST) or
+``"digits"`` (psDigits)."""
 
-DATASET_NAMES = {"mnist": "psMNIST", "digits": "psDigits"}
+DATASET_NAMES = {"mnist": "psMNIST", "fashion": "psFashion-MNIST", "digits": "psDigits"}
 """The data set each resolved source stands for, as results and figures name it."""
 
 
 def resolve_source(source: str = "auto", *, root: str | None = None, download: bool = True) -> str:
     """Which data set a psMNIST run with ``data_source=source`` uses, decided before it trains.
 
-    ``"auto"`` means psDigits in quick mode, else MNIST when it is cached or can be downloaded (it is
-    then cached), else psDigits. A run's identity names the resolved data set, so results of psDigits
-    and of psMNIST are never mistaken for each other, and a run that fell back to psDigits offline is
-    trained again on MNIST once MNIST is available.
+    ``"auto"`` means psDigits in quick mode; otherwise MNIST when it is cached or can be downloaded (it
+    is then cached), else Fashion-MNIST when its files are on the machine (psFashion-MNIST, the same
+    length and format), else psDigits with a warning. A run's identity names the resolved data set, so
+    results of different data sets are never mistaken for each other, and a run that fell back offline
+    is trained again on MNIST once MNIST is available.
 
     Parameters
     ----------
-    source : {"auto", "mnist", "digits"}
+    source : {"auto", "mnist", "fashion", "digits"}
     root, download
         As for :func:`mnist_path`.
 
     Returns
     -------
-    {"mnist", "digits"}
+    {"mnist", "fashion", "digits"}
     """
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
@@ -405,9 +486,16 @@ def resolve_source(source: str = "auto", *, root: str | None = None, download: b
     try:
         for name in sorted(MNIST_FILES):
             mnist_path(name, root, download)
-    except DataUnavailableError:
-        return "digits"
-    return "mnist"
+        return "mnist"
+    except DataUnavailableError as mnist_error:
+        try:
+            for name in sorted(FASHION_FILES):
+                fashion_path(name)
+            return "fashion"
+        except DataUnavailableError as fashion_error:
+            warnings.warn(f"neither MNIST nor Fashion-MNIST is available, psDigits (8x8, T=64) stands in for "
+                          f"psMNIST: {mnist_error} / {fashion_error}", RuntimeWarning, stacklevel=2)
+            return "digits"
 
 
 def psmnist(
@@ -418,25 +506,27 @@ def psmnist(
     root: str | None = None,
     download: bool = True,
 ) -> SequenceDataset:
-    """psMNIST (T = 784), or psDigits (T = 64) in quick mode / offline.
+    """psMNIST (T = 784), psFashion-MNIST (T = 784) offline, or psDigits (T = 64) in quick mode.
 
     Parameters
     ----------
     split : {"train", "test"}
     permutation_seed : int
         Seed of the pixel permutation (:func:`pixel_permutation`).
-    source : {"auto", "mnist", "digits"}
+    source : {"auto", "mnist", "fashion", "digits"}
         ``"mnist"`` insists on real MNIST (raises :class:`DataUnavailableError`
-        when it is neither cached nor downloadable); ``"digits"`` always uses the
-        8x8 digits; ``"auto"`` uses the digits in quick mode, otherwise MNIST,
-        falling back to the digits (with a warning and ``note``) when offline.
+        when it is neither cached nor downloadable); ``"fashion"`` on Fashion-MNIST
+        (:func:`fashion_path`); ``"digits"`` always uses the 8x8 digits; ``"auto"``
+        takes the first available in that order, psDigits only in quick mode or
+        (with a warning and ``note``) when neither MNIST nor Fashion-MNIST is there
+        (:func:`resolve_source`).
     root, download
         Passed to :func:`load_mnist`.
 
     Returns
     -------
     SequenceDataset
-        ``name`` is ``"psMNIST"`` or ``"psDigits"``.
+        ``name`` is ``"psMNIST"``, ``"psFashion-MNIST"`` or ``"psDigits"``.
 
     See chapter 3.
     """
@@ -445,33 +535,41 @@ def psmnist(
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
     note = ""
-    if source == "auto" and config.quick_mode():
-        source, note = "digits", "quick mode: psDigits (8x8 scikit-learn digits, T=64) stands in for psMNIST"
-    if source in ("auto", "mnist"):
-        try:
-            images, labels = load_mnist(split, root, download)
-            return _make_dataset("psMNIST", split, images, labels, 255.0, permutation_seed, "")
-        except DataUnavailableError as exc:
-            if source == "mnist":
-                raise
-            note = f"MNIST unavailable, psDigits (8x8 scikit-learn digits, T=64) stands in: {exc}"
-            warnings.warn(note, RuntimeWarning, stacklevel=2)
+    if source == "auto":
+        source = resolve_source("auto", root=root, download=download)
+        if source == "digits":
+            note = ("quick mode: psDigits (8x8 scikit-learn digits, T=64) stands in for psMNIST" if config.quick_mode()
+                    else "MNIST and Fashion-MNIST unavailable: psDigits (8x8 scikit-learn digits, T=64) stands in")
+    if source == "mnist":
+        images, labels = load_mnist(split, root, download)
+        return _make_dataset("psMNIST", split, images, labels, 255.0, permutation_seed, "")
+    if source == "fashion":
+        images, labels = load_fashion(split)
+        return _make_dataset("psFashion-MNIST", split, images, labels, 255.0, permutation_seed,
+                             "Fashion-MNIST stands in for MNIST (same length and format)")
     images, labels = load_digits_split(split)
     return _make_dataset("psDigits", split, images, labels, 16.0, permutation_seed, note)
 
 
 __all__ = [
+    "DATASET_NAMES",
     "DIGITS_TEST_SIZE",
+    "FASHION_DIRS",
+    "FASHION_FILES",
     "MNIST_FILES",
     "MNIST_MIRRORS",
     "PERMUTATION_SEED",
     "DataUnavailableError",
     "SequenceDataset",
+    "fashion_path",
     "load_digits_split",
+    "load_fashion",
     "load_mnist",
     "mnist_path",
     "pixel_permutation",
     "psmnist",
     "read_idx",
+    "resolve_source",
     "write_idx",
+    "SOURCES",
 ]

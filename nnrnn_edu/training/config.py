@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import config as _config
+from .. import data as _data
 from .. import tasks as _tasks
 from ..connectivity import KINDS
 from ..models.registry import DEFAULT_MODEL, ENGINES, MODELS, model_nonlinearities
@@ -68,7 +69,7 @@ class TrainConfig:
         Seed of the validation set.
     permutation_seed : int
         Seed of the psMNIST pixel permutation.
-    data_source : {"auto", "mnist", "digits"}
+    data_source : {"auto", "mnist", "fashion", "digits"}
         psMNIST source (see :func:`nnrnn_edu.data.psmnist`).
     device : str
         ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
@@ -247,8 +248,8 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
                              f"got {cfg.nonlinearity!r}")
     if cfg.engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
-    if cfg.data_source not in ("auto", "mnist", "digits"):
-        raise ValueError(f"data_source must be 'auto', 'mnist' or 'digits', got {cfg.data_source!r}")
+    if cfg.data_source not in _data.SOURCES:
+        raise ValueError(f"data_source must be one of {_data.SOURCES}, got {cfg.data_source!r}")
     if cfg.init not in KINDS:
         raise ValueError(f"init must be one of {KINDS}, got {cfg.init!r}")
     for name in ("seed", "val_seed", "permutation_seed"):

@@ -52,7 +52,8 @@ class RunData:
         self.permutation_seed = cfg.permutation_seed
         if cfg.task == "psmnist":
             train = _data.psmnist("train", cfg.permutation_seed, cfg.data_source)
-            val = _data.psmnist("test", cfg.permutation_seed, "digits" if train.name == "psDigits" else "mnist")
+            source = {name: src for src, name in _data.DATASET_NAMES.items()}[train.name]  # what "auto" became
+            val = _data.psmnist("test", cfg.permutation_seed, source)
             self.train = train
             self.loss_task = train.task
             self.dataset_name, self.note = train.name, train.note
