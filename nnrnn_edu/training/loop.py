@@ -203,14 +203,13 @@ def train_runs(
         raise ValueError("configs must have distinct run names")
     records.check_writable(out_dir, "out_dir")
     paths = {n: records.result_path(out_dir, c) for n, c in zip(names, configs)}
-    for n, c in zip(names, configs):
-        _adopt_legacy_result(out_dir, paths[n], c)
     locks: dict[str, int] = {}
     try:
-        for n in names:
+        for n, c in zip(names, configs):
             fd = records.lock_run(paths[n])
             if fd is not None:
                 locks[n] = fd
+                _adopt_legacy_result(out_dir, paths[n], c)  # under the lock: one process moves it
         busy = [n for n in names if n not in locks]
         if busy and not together:
             raise ValueError(f"run {busy[0]!r} is being trained by another process (it holds "
