@@ -24,10 +24,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from . import _sqrt_cov
 from ._validate import input_vector, optional_horizon, positive_int, square_matrix
 from .connectivity import _is_triangular, spectral_radius
 
 _MAX_DOUBLINGS = 64
+_MAX_FACTOR_CONDITION = 1.0 / np.finfo(float).eps  # beyond it L^-1 x has no correct digit
+_OVERFLOW = ("W^k overflows float64 before it decays (transient amplification beyond "
+             "1e308); reduce N or the gain of W")
 _TAIL_NORM = 1e-4  # stop when the next doubling term, <= ||P||^4 ||S|| = 1e-16 ||S||, is below rounding
 
 
@@ -155,27 +159,36 @@ def noise_covariance(W: np.ndarray, horizon: int | None = None) -> np.ndarray:
     return _doubling_sum(W, np.eye(W.shape[0]), horizon)
 
 
-def _whitener(C: np.ndarray):
-    """A function ``U -> L^{-1} D U`` with ``D C D = L L^T`` (equilibrated Cholesky).
-
-    Equilibration by ``D = diag(C)^(-1/2)`` keeps the Cholesky accurate when C's
-    diagonal spans many orders of magnitude (C of a chain with alpha = 2 is
-    diagonal with entries from 1 to 4^(N-1)).
-    """
-    d = 1.0 / np.sqrt(np.diag(C))
-    Ct = C * d[:, None] * d[None, :]
+def _factors(W, v, horizon, powers=None, rho=None):
+    """Square-root doubling (:mod:`nnrnn_edu._sqrt_cov`), exact shortcut for a pure chain,
+    errors translated: returns L (``L L^T = C``) and G (``G G^T = S_v``, or None)."""
+    if horizon is None or horizon >= W.shape[0]:
+        try:
+            L = _sqrt_cov.shift_factor(W)  # chain: C is diagonal, sum finite (any horizon >= N)
+        except _sqrt_cov.Overflow:
+            raise ValueError(_OVERFLOW) from None
+        if L is not None:
+            G = None if v is None else _signal_trajectory(W, v, W.shape[0])  # S_v = sum_k u_k u_k^T, k < N
+            return L, G
     try:
-        Lc = scipy.linalg.cholesky(Ct, lower=True)
-    except np.linalg.LinAlgError:
-        raise IllConditionedError(
-            "the noise covariance is numerically singular (condition number beyond float64); "
-            "reduce N or the gain, or use a finite horizon"
+        L, G = _sqrt_cov.factors(W, v, horizon, powers, lambda: _check_stationary(W, horizon, rho))
+    except _sqrt_cov.Overflow:
+        raise ValueError(_OVERFLOW) from None
+    except _sqrt_cov.DoublingDidNotConverge:
+        raise ValueError(
+            "the noise covariance did not converge: the spectral radius of W is too close to 1; "
+            "pass a finite horizon"
         ) from None
-
-    def whiten(U: np.ndarray) -> np.ndarray:
-        return scipy.linalg.solve_triangular(Lc, U * d[:, None], lower=True)
-
-    return whiten
+    cond = _sqrt_cov.factor_condition(L)
+    if not cond < _MAX_FACTOR_CONDITION:
+        beyond = "infinitely" if not np.isfinite(cond) else f"about {cond * np.finfo(float).eps:.1e} times"
+        raise IllConditionedError(
+            "the noise covariance is numerically singular: even its triangular factor L (L L^T = C) "
+            f"has condition number {cond:.1e} (rows scaled to unit length), {beyond} beyond what "
+            "double precision resolves (1/eps = 4.5e15); C's own condition number is about its square. "
+            "Reduce N or the gain, or use a finite horizon"
+        )
+    return L, G
 
 
 def transient_amplification(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndarray:
@@ -200,6 +213,32 @@ def transient_amplification(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndar
     return np.sum(_signal_trajectory(W, v, k_max) ** 2, axis=0)
 
 
+_MAX_BAND = 5  # diagonals; beyond that the dense matvec (BLAS) is as fast
+
+
+def _band(W: np.ndarray) -> list[tuple[int, np.ndarray]] | None:
+    """The non-zero diagonals ``(offset, values)`` of W if there are at most 5 of them, else None."""
+    n = W.shape[0]
+    if n < 64:
+        return None
+    rows, cols = np.nonzero(W)
+    offsets = np.unique(cols - rows)
+    if len(offsets) > _MAX_BAND:
+        return None
+    return [(int(off), np.diagonal(W, off).copy()) for off in offsets]
+
+
+def _band_matvec(diagonals: list[tuple[int, np.ndarray]], u: np.ndarray) -> np.ndarray:
+    """``W @ u`` from W's diagonals (``W[i, i + off] = d[i]`` for off < 0 shifted accordingly)."""
+    y = np.zeros_like(u)
+    for off, d in diagonals:
+        if off >= 0:
+            y[: len(d)] += d * u[off:]
+        else:
+            y[-off:] += d * u[: len(d)]
+    return y
+
+
 def _signal_trajectory(
     W: np.ndarray, v: np.ndarray, k_max: int, powers: dict[int, np.ndarray] | None = None
 ) -> np.ndarray:
@@ -210,6 +249,13 @@ def _signal_trajectory(
     one GEMM, ``W^b`` times the previous block; otherwise k_max matvecs.
     """
     U = np.empty((W.shape[0], k_max))
+    diagonals = _band(W)
+    if diagonals is not None:  # banded W: O(N * bandwidth) per step instead of a dense matvec
+        u = v
+        for k in range(k_max):
+            U[:, k] = u
+            u = _band_matvec(diagonals, u)
+        return U
     Wb, b = None, k_max
     for size, P in sorted((powers or {}).items()):
         if size <= 32 and (size == 32 or not np.any(P)):
@@ -265,25 +311,22 @@ def fisher_memory_curve(
     horizon = optional_horizon(horizon)
     _cheap_stationary_check(W, horizon)
     powers: dict[int, np.ndarray] = {}
-    C = _doubling_sum(W, np.eye(W.shape[0]), horizon, powers)
-    return _curve(W, v, k_max, horizon, _whitener(C), powers)
+    L, _ = _factors(W, None, horizon, powers)
+    return _curve(W, v, k_max, horizon, L, powers)
 
 
-def _curve(
-    W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None, whiten, powers=None
-) -> np.ndarray:
+def _curve(W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None, L: np.ndarray, powers=None) -> np.ndarray:
     k_eff = k_max if horizon is None else min(k_max, horizon)
-    Y = whiten(_signal_trajectory(W, v, k_eff, powers))  # (N, k_eff): L^-1 D W^k v
+    Y = _sqrt_cov.whiten(L, _signal_trajectory(W, v, k_eff, powers))  # (N, k_eff): L^-1 W^k v
     J = np.zeros(k_max)
     J[:k_eff] = np.sum(Y * Y, axis=0)
     return J
 
 
-def _total(W: np.ndarray, v: np.ndarray, horizon: int | None, whiten) -> float:
-    # J_tot = trace(C^-1 S_v); with C^-1 = D L^-T L^-1 D this is the trace of
-    # L^-1 D S_v D L^-T, obtained by whitening S_v's columns and then its rows.
-    S = _doubling_sum(W, np.outer(v, v), horizon)
-    return float(np.trace(whiten(whiten(S).T)))
+def _total(L: np.ndarray, G: np.ndarray) -> float:
+    # J_tot = trace(C^-1 S_v) = ||L^-1 G||_F^2 with L L^T = C and G G^T = S_v
+    X = _sqrt_cov.whiten(L, G)
+    return float(np.sum(X * X))
 
 
 def curve_and_total(
@@ -307,8 +350,8 @@ def curve_and_total(
     horizon = optional_horizon(horizon)
     _cheap_stationary_check(W, horizon, rho)
     powers: dict[int, np.ndarray] = {}
-    whiten = _whitener(_doubling_sum(W, np.eye(W.shape[0]), horizon, powers))
-    return _curve(W, v, k_max, horizon, whiten, powers), _total(W, v, horizon, whiten)
+    L, G = _factors(W, v, horizon, powers, rho)
+    return _curve(W, v, k_max, horizon, L, powers), _total(L, G)
 
 
 def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None) -> float:
@@ -334,7 +377,8 @@ def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None
     W = square_matrix(W, "W")
     v = input_vector(v, W.shape[0], "v")
     horizon = optional_horizon(horizon)
-    return _total(W, v, horizon, _whitener(noise_covariance(W, horizon)))
+    _cheap_stationary_check(W, horizon)
+    return _total(*_factors(W, v, horizon))
 
 
 __all__ = [

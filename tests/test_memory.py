@@ -127,9 +127,14 @@ def test_unstable_without_horizon_raises_clear_error():
 
 
 def test_ill_conditioned_covariance_is_reported():
-    W, v = cx.memory_network("fbchain", 100, alpha=1.5, beta=0.1)
-    with pytest.raises(IllConditionedError, match="singular"):
+    # N = 100 (refused before the square-root formulation) is now computed; N = 200 is beyond
+    # even the factor: cond(L) ~ 1e17 with rows scaled, and the error says how far beyond
+    W, v = cx.memory_network("fbchain", 200, alpha=1.5, beta=0.1)
+    with pytest.raises(IllConditionedError, match=r"singular.*factor.*condition number \d.*e\+\d+.*times beyond"):
         total_fisher_memory(W, v)
+    with pytest.raises(IllConditionedError):
+        fisher_memory_curve(W, v, 10)
+    assert 0 < total_fisher_memory(*cx.memory_network("fbchain", 100, alpha=1.5, beta=0.1)) <= 100
 
 
 @pytest.mark.parametrize(
