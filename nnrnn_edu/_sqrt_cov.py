@@ -195,6 +195,33 @@ def factors(
         return triangular(Fc), Fg
 
 
+_SMALL = 256
+
+
+def factors_single_threaded_if_small(W, v, horizon, powers=None, check_stationary=None):
+    """:func:`factors`, with one BLAS thread below N = 256.
+
+    Multi-threaded OpenBLAS runs the small QR factorisations 5-100 times slower than
+    one thread (much worse when another process holds a core); large ones gain.
+
+    Parameters
+    ----------
+    W, v, horizon, powers, check_stationary
+        As in :func:`factors`.
+
+    Returns
+    -------
+    L, G
+        As in :func:`factors`.
+    """
+    if W.shape[0] >= _SMALL:
+        return factors(W, v, horizon, powers, check_stationary)
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn; loaded only here
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return factors(W, v, horizon, powers, check_stationary)
+
+
 def factor_condition(L: np.ndarray) -> float:
     """Condition number (1-norm estimate) of L after scaling its rows to unit length.
 

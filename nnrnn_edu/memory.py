@@ -171,7 +171,8 @@ def _factors(W, v, horizon, powers=None, rho=None):
             G = None if v is None else _signal_trajectory(W, v, W.shape[0])  # S_v = sum_k u_k u_k^T, k < N
             return L, G
     try:
-        L, G = _sqrt_cov.factors(W, v, horizon, powers, lambda: _check_stationary(W, horizon, rho))
+        L, G = _sqrt_cov.factors_single_threaded_if_small(
+            W, v, horizon, powers, lambda: _check_stationary(W, horizon, rho))
     except _sqrt_cov.Overflow:
         raise ValueError(_OVERFLOW) from None
     except _sqrt_cov.DoublingDidNotConverge:
