@@ -12,6 +12,7 @@ Set-up and checks
 Linear theory (chapters 1-2; numerics only, literal defaults, no torch)
     - :mod:`nnrnn_edu.connectivity` - the four initialisers and input matrices, exact spectra, Henrici index
     - :mod:`nnrnn_edu.memory` - Fisher memory curves, total Fisher memory, noise covariance
+    - :mod:`nnrnn_edu._sqrt_cov` - (private) square-root doubling: a triangular factor of the noise covariance
     - :mod:`nnrnn_edu.decoding` - simulated networks, ridge decoders, exact population R^2 curves
 
 What trained networks became (chapter 4; numerics only)
