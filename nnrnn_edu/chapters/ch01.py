@@ -16,7 +16,16 @@ import numpy as np
 from .. import config
 from .._validate import finite_float, positive_int
 from ..connectivity import henrici_index, memory_network, spectral_radius
-from ..memory import IllConditionedError, curve_and_total, transient_amplification
+from .. import _sqrt_cov
+from .._validate import square_matrix
+from ..memory import (
+    IllConditionedError,
+    curve_and_total,
+    fisher_memory_curve,
+    noise_covariance,
+    total_fisher_memory,
+    transient_amplification,
+)
 
 # --------------------------------------------------------------------------- presets
 
@@ -31,6 +40,9 @@ class FisherMemoryPreset:
         Network size of the Figure 1 reproduction (the paper's N = 100).
     sizes : tuple of int
         Network sizes for the J_tot-versus-N plot.
+    pitfall_n : int
+        Network size of the numerical-pitfall table (Kerg et al.'s N = 100; the
+        60-digit reference takes ~5 s per network there).
     quick : bool
         Whether this is the quick preset.
 
@@ -38,15 +50,17 @@ class FisherMemoryPreset:
     """
 
     n: int = 100
-    sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000)
+    sizes: tuple[int, ...] = (10, 20, 50, 100, 200, 500, 1000, 2000)
+    pitfall_n: int = 100
     quick: bool = False
 
 
 FISHER_MEMORY_PRESET = FisherMemoryPreset()
 """Full-scale chapter-1 sizes."""
 
-FISHER_MEMORY_PRESET_QUICK = FisherMemoryPreset(sizes=(10, 20, 50, 100, 200, 400), quick=True)
-"""Quick mode: the J_tot-versus-N plot stops at N = 400 instead of 1000; Figure 1 itself is unchanged."""
+FISHER_MEMORY_PRESET_QUICK = FisherMemoryPreset(sizes=(10, 20, 50, 100, 200, 400), pitfall_n=40, quick=True)
+"""Quick mode: the J_tot-versus-N plot stops at N = 400 instead of 2000 and the high-precision
+check runs at N = 40; Figure 1 itself is unchanged."""
 
 
 def fisher_memory_preset(quick: bool | None = None) -> FisherMemoryPreset:
@@ -177,11 +191,253 @@ def memory_explorer_data(
     return MemoryExplorerData(kind, n, alpha, beta, lam, horizon, J, jtot, amp, reference, rho, henrici, None)
 
 
+# --------------------------------------------------------------------------- the numerical pitfall
+
+KERG_ET_AL_TOTALS = {
+    (0.0, 1.05): 12.087, (0.0, 1.0): 5.187, (0.0, 0.95): 3.033,
+    (0.2, 1.05): 20.33, (0.2, 1.0): 17.13, (0.2, 0.95): 11.94,
+}
+"""Kerg et al.'s printed totals, ``{(d, alpha): sum of J(k) over 150 lags}``, for
+``W = d I + alpha (sub-diagonal)``, N = 100, v = e_1 (``figure1_nonnormal.ipynb``; C formed by
+iterating ``C <- W C W^T + I`` and ``J(k)`` by ``np.linalg.solve``). Chapter 1, section 6."""
+
+PITFALL_LAGS = 150
+"""Kerg et al. sum J(k) over the first 150 lags."""
+
+
+def kerg_network(n: int, d: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Kerg et al.'s network ``W = d I + alpha (sub-diagonal)`` with ``v = e_1``.
+
+    Parameters
+    ----------
+    n : int
+        Network size N.
+    d, alpha : float
+        Diagonal and chain gain.
+
+    Returns
+    -------
+    W : ndarray, shape (n, n)
+    v : ndarray, shape (n,)
+
+    See chapter 1, section 6.
+    """
+    n = positive_int(n, "n")
+    d, alpha = finite_float(d, "d"), finite_float(alpha, "alpha")
+    W = d * np.eye(n) + np.diag(np.full(n - 1, alpha), -1)
+    v = np.zeros(n)
+    v[0] = 1.0
+    return W, v
+
+
+def formed_covariance_curve(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndarray:
+    """J(k) the textbook way: form C in double precision, then ``np.linalg.solve(C, W^k v)``.
+
+    This is Kerg et al.'s recipe (and ours before issue 15); its relative error grows like
+    ``eps * cond(C)``. Shown in chapter 1, section 6, never used by the library.
+
+    Parameters
+    ----------
+    W : array_like, shape (N, N)
+        Recurrent matrix (spectral radius < 1 or nilpotent).
+    v : array_like, shape (N,)
+    k_max : int
+
+    Returns
+    -------
+    ndarray, shape (k_max,)
+    """
+    W = square_matrix(W, "W")
+    k_max = positive_int(k_max, "k_max")
+    C = noise_covariance(W)
+    U = np.empty((W.shape[0], k_max))
+    u = np.asarray(v, dtype=float)
+    for k in range(k_max):
+        U[:, k] = u
+        u = W @ u
+    return np.sum(U * np.linalg.solve(C, U), axis=0)
+
+
+def high_precision_curve(d: float, alpha: float, n: int, k_max: int, dps: int = 50) -> np.ndarray:
+    """J(k) of :func:`kerg_network` in ``dps``-digit arithmetic (mpmath), rounded to float64.
+
+    C solves ``C = W C W^T + I`` entry by entry (W is lower bidiagonal, so each entry
+    needs three earlier ones: O(N^2), exact to ``dps`` digits), then a ``dps``-digit
+    Cholesky factorisation and forward substitutions. About 5 s at N = 100, k_max = 150.
+
+    Parameters
+    ----------
+    d, alpha : float
+        As in :func:`kerg_network` (|d| < 1).
+    n, k_max : int
+        Network size and number of lags.
+    dps : int
+        Decimal digits (at least 30).
+
+    Returns
+    -------
+    ndarray, shape (k_max,)
+
+    See chapter 1, section 6.
+    """
+    import mpmath  # only here: the chapter's reference, not a dependency of the numerics
+
+    n, k_max, dps = positive_int(n, "n"), positive_int(k_max, "k_max"), positive_int(dps, "dps")
+    d, alpha = finite_float(d, "d"), finite_float(alpha, "alpha")
+    if dps < 30:
+        raise ValueError(f"dps must be at least 30, got {dps}")
+    if not abs(d) < 1:
+        raise ValueError(f"d must satisfy |d| < 1 (a stationary C), got {d}")
+    with mpmath.workdps(dps):
+        md, ma, one = mpmath.mpf(d), mpmath.mpf(alpha), mpmath.mpf(1)
+        C = [[mpmath.mpf(0)] * n for _ in range(n)]
+        for i in range(n):
+            for j in range(i + 1):
+                s = one if i == j else mpmath.mpf(0)
+                if i > 0 and j > 0:
+                    s += ma * ma * C[i - 1][j - 1]
+                if i > 0:
+                    s += ma * md * C[i - 1][j]
+                if j > 0:
+                    s += md * ma * C[i][j - 1]
+                C[i][j] = C[j][i] = s / (1 - md * md)
+        L = mpmath.cholesky(mpmath.matrix(C))
+        Lrows = [[L[i, p] for p in range(i + 1)] for i in range(n)]
+        u = [one] + [mpmath.mpf(0)] * (n - 1)
+        J = np.empty(k_max)
+        for k in range(k_max):
+            y = []
+            for i in range(n):
+                row = Lrows[i]
+                y.append((u[i] - mpmath.fsum(row[p] * y[p] for p in range(i))) / row[i])
+            J[k] = float(mpmath.fsum(x * x for x in y))
+            u = [md * u[0]] + [md * u[i] + ma * u[i - 1] for i in range(1, n)]
+    return J
+
+
+class PitfallRow(NamedTuple):
+    """One network of the numerical-pitfall table (see :func:`numerical_pitfall_table`).
+
+    Attributes
+    ----------
+    d, alpha : float
+    kerg : float
+        Kerg et al.'s printed value (their N = 100).
+    formed : float
+        Sum of J(k) over the lags with C formed and solved (NaN if C is numerically singular).
+    ours : float
+        Sum of J(k) from :func:`nnrnn_edu.memory.fisher_memory_curve`.
+    high_precision : float
+        The same sum from :func:`high_precision_curve`.
+    ours_max_rel_error, formed_max_rel_error : float
+        Largest relative error of J(k) over the lags (NaN where refused).
+    cond_C : float
+        Condition number of C scaled to unit diagonal, estimated as the square of its
+        triangular factor's (rows scaled to unit length).
+    ours_untruncated : float
+        :func:`nnrnn_edu.memory.total_fisher_memory` (no truncation at 150 lags).
+    """
+
+    d: float
+    alpha: float
+    kerg: float
+    formed: float
+    ours: float
+    high_precision: float
+    ours_max_rel_error: float
+    formed_max_rel_error: float
+    cond_C: float
+    ours_untruncated: float
+
+
+def numerical_pitfall_table(n: int = 100, lags: int = PITFALL_LAGS, dps: int = 50) -> list[PitfallRow]:
+    """Kerg et al.'s six networks: their totals, C formed and solved, ours, and 60-digit values.
+
+    Parameters
+    ----------
+    n : int
+        Network size (Kerg et al.: 100; the high-precision column costs ~5 s per row there).
+    lags : int
+        Lags summed (Kerg et al.: 150).
+    dps : int
+        Digits of the reference.
+
+    Returns
+    -------
+    list of PitfallRow
+        In the order of :data:`KERG_ET_AL_TOTALS`.
+
+    See chapter 1, section 6.
+    """
+    n, lags = positive_int(n, "n"), positive_int(lags, "lags")
+    rows = []
+    for (d, alpha), kerg in KERG_ET_AL_TOTALS.items():
+        W, v = kerg_network(n, d, alpha)
+        J_ref = high_precision_curve(d, alpha, n, lags, dps)
+        J = fisher_memory_curve(W, v, lags)
+        with np.errstate(all="ignore"):
+            J_formed = formed_covariance_curve(W, v, lags)
+        bad = not np.all(np.isfinite(J_formed))
+        L, _ = _sqrt_cov.factors(W, None, None)
+
+        def max_rel(x):
+            nz = J_ref > 0
+            return float(np.max(np.abs(x[nz] - J_ref[nz]) / J_ref[nz]))
+
+        rows.append(PitfallRow(d, alpha, kerg, float("nan") if bad else float(np.sum(J_formed)), float(np.sum(J)),
+                               float(np.sum(J_ref)), max_rel(J), float("nan") if bad else max_rel(J_formed),
+                               _sqrt_cov.factor_condition(L) ** 2, total_fisher_memory(W, v)))
+    return rows
+
+
+def total_memory_against_n(kind: str, sizes, **params) -> tuple[np.ndarray, np.ndarray, int | None]:
+    """J_tot of one family of :func:`nnrnn_edu.connectivity.memory_network` for growing N.
+
+    Stops at the first N whose noise covariance is beyond double precision (even its
+    factor: :class:`nnrnn_edu.memory.IllConditionedError`).
+
+    Parameters
+    ----------
+    kind : str
+        Network kind.
+    sizes : sequence of int
+        Increasing network sizes.
+    **params
+        ``alpha``, ``beta``, ``lam`` as in ``memory_network``.
+
+    Returns
+    -------
+    ns : ndarray of int
+        The sizes computed.
+    totals : ndarray of float
+    refused_at : int or None
+        The first size refused, None if none was.
+
+    See chapter 1, section 4.
+    """
+    ns, totals = [], []
+    for n in sizes:
+        try:
+            totals.append(total_fisher_memory(*memory_network(kind, int(n), **params)))
+        except IllConditionedError:
+            return np.array(ns, dtype=int), np.array(totals), int(n)
+        ns.append(int(n))
+    return np.array(ns, dtype=int), np.array(totals), None
+
+
 __all__ = [
     "FISHER_MEMORY_PRESET",
     "FISHER_MEMORY_PRESET_QUICK",
     "FisherMemoryPreset",
+    "KERG_ET_AL_TOTALS",
     "MemoryExplorerData",
+    "PITFALL_LAGS",
+    "PitfallRow",
     "fisher_memory_preset",
+    "formed_covariance_curve",
+    "high_precision_curve",
+    "kerg_network",
     "memory_explorer_data",
+    "numerical_pitfall_table",
+    "total_memory_against_n",
 ]

@@ -66,3 +66,51 @@ def test_explorer_data_rejects_complex_and_nan_parameters_even_those_the_kind_ig
             warnings.simplefilter("error")  # no ComplexWarning
             with pytest.raises(ValueError, match=rf"^{name} must be"):
                 ch01.memory_explorer_data(kind=kind, n=10, **{name: bad})
+
+
+# --------------------------------------------------------------------------- the numerical pitfall (issue 15)
+
+
+def test_high_precision_curve_matches_the_chain_closed_form_and_the_library():
+    J = ch01.high_precision_curve(0.0, 1.0, 12, 15)
+    assert np.allclose(J, np.where(np.arange(15) < 12, 1.0 / np.arange(1, 16), 0.0), rtol=1e-15, atol=0)
+    W, v = ch01.kerg_network(30, 0.2, 1.05)
+    np.testing.assert_allclose(fisher_memory_curve(W, v, 40), ch01.high_precision_curve(0.2, 1.05, 30, 40), rtol=1e-9)
+
+
+def test_pitfall_table_at_small_n():
+    rows = ch01.numerical_pitfall_table(30, lags=45)
+    assert [(r.d, r.alpha) for r in rows] == list(ch01.KERG_ET_AL_TOTALS)
+    for r in rows:
+        assert r.ours == pytest.approx(r.high_precision, rel=1e-10) and r.ours_max_rel_error < 1e-9
+        assert r.kerg == ch01.KERG_ET_AL_TOTALS[(r.d, r.alpha)]
+        assert r.ours_untruncated >= r.ours - 1e-12
+    assert all(r.cond_C < 1.5 for r in rows if r.d == 0) and all(r.cond_C > 1e3 for r in rows if r.d == 0.2)
+
+
+def test_formed_covariance_curve_is_the_textbook_algorithm():
+    W, v = ch01.kerg_network(20, 0.2, 0.9)
+    np.testing.assert_allclose(ch01.formed_covariance_curve(W, v, 25), fisher_memory_curve(W, v, 25), rtol=1e-9)
+
+
+def test_total_memory_against_n_stops_where_the_factor_is_beyond_double_precision():
+    ns, jt, refused = ch01.total_memory_against_n("chain", [10, 20], alpha=1.0)
+    assert list(ns) == [10, 20] and refused is None and jt[1] == pytest.approx(np.sum(1 / np.arange(1, 21)))
+    ns, jt, refused = ch01.total_memory_against_n("fbchain", [50, 200, 300], alpha=1.5, beta=0.1)
+    assert list(ns) == [50] and refused == 200
+
+
+@pytest.mark.parametrize(
+    "call,name",
+    [
+        (lambda: ch01.kerg_network(0, 0.2, 1.0), "n"),
+        (lambda: ch01.kerg_network(10, float("nan"), 1.0), "d"),
+        (lambda: ch01.high_precision_curve(1.0, 1.0, 10, 5), "d"),
+        (lambda: ch01.high_precision_curve(0.2, 1.0, 10, 5, dps=10), "dps"),
+        (lambda: ch01.high_precision_curve(0.2, 1.0, 10, 0), "k_max"),
+        (lambda: ch01.numerical_pitfall_table(0), "n"),
+    ],
+)
+def test_pitfall_functions_name_bad_arguments(call, name):
+    with pytest.raises(ValueError, match=rf"\b{name}\b"):
+        call()
