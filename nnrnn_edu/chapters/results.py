@@ -73,7 +73,7 @@ class Sources(Mapping):
     sources : iterable of Source
     problems : iterable of Problem
         Files under the results directory that could not be used (unreadable, incomplete,
-        foreign, duplicates), with the reason: the chapters print them.
+        foreign, conflicting copies), with the reason: the chapters print them.
     """
 
     def __init__(self, sources: list[Source], problems: Iterable[Problem] = ()) -> None:

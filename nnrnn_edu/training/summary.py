@@ -78,10 +78,12 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Resu
     """Read result files: directories (searched recursively) and/or single JSON files, strictly.
 
     Every JSON file that is not used is reported in ``problems`` with its path and the reason:
-    unreadable (truncated, not JSON), not a result file, incomplete, or a duplicate. Temporary
+    unreadable (truncated, not JSON), not a result file, incomplete, or in conflict. Temporary
     files (``.tmp-*``) of a writer at work are not reported. When the same run (same identity)
-    appears more than once, e.g. shards copied together twice, a final result wins over
-    ``"running"``, then the later file in sorted path order; the other copy is a problem.
+    appears more than once, e.g. shards copied together twice or a chapter's single run that is
+    also a sweep member, a final result wins over ``"running"``, then the later file in sorted
+    path order; copies with the same numbers are merged silently, two final copies with different
+    numbers are a problem.
 
     Parameters
     ----------
@@ -124,8 +126,9 @@ def load_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> Resu
         old = by_key.get(key)
         if old is not None:
             keep, drop = (old, r) if (old["status"] != "running" and r["status"] == "running") else (r, old)
-            same = "" if keep["history"] == drop["history"] else " (with different numbers)"
-            problems.append(Problem(drop["path"], f"duplicate of {keep['path']}{same}"))
+            if keep["status"] != "running" and drop["status"] != "running" and keep["history"] != drop["history"]:
+                problems.append(Problem(drop["path"], f"conflicts with {keep['path']}: the same run with "
+                                                      "different numbers (the later file is used)"))
             r = keep
         by_key[key] = r
     records = sorted(by_key.values(), key=lambda r: (r["protocol"]["id"], r["name"]))

@@ -92,18 +92,20 @@ def test_bad_files_are_reported_with_path_and_reason_never_skipped_silently(tmp_
     _write(tmp_path / "a" / "incomplete.json", {k: v for k, v in good.items() if k != "history"})
     _write(tmp_path / "a" / "list.json", [1, 2])
     _write(tmp_path / "a" / "badconfig.json", dict(good, config={**good["config"], "colour": "red"}))
-    _write(tmp_path / "b" / "good.json", good)  # the same run copied twice
+    _write(tmp_path / "b" / "good.json", good)  # the same run copied twice: merged silently
+    _write(tmp_path / "c" / "other.json", fake_result("copy", "chain", 1.0, 3e-4, 1, 0.02))
+    _write(tmp_path / "d" / "other.json", fake_result("copy", "chain", 1.0, 3e-4, 1, 0.03))  # conflicting copy
     res = summary.load_results(str(tmp_path))
-    assert [r["name"] for r in res] == [good["name"]]
+    assert sorted(r["name"] for r in res) == sorted([good["name"], "copy_chain_1.0_0.0003_1"])
     reasons = {os.path.basename(p.path): p.reason for p in res.problems}
     assert reasons["truncated.json"].startswith("unreadable") and reasons["garbage.json"].startswith("unreadable")
     assert reasons["incomplete.json"] == "incomplete result: lacks ['history']"
     assert reasons["list.json"].startswith("not a result file")
     assert reasons["badconfig.json"].startswith("unreadable configuration") and "colour" in reasons["badconfig.json"]
-    dup = [p for p in res.problems if "duplicate" in p.reason]
-    assert len(dup) == 1 and "different numbers" not in dup[0].reason
+    conflict = [p for p in res.problems if "conflicts" in p.reason]
+    assert len(conflict) == 1 and conflict[0].path.endswith("c/other.json") and "different numbers" in conflict[0].reason
     s = summary.summarize(str(tmp_path))
-    assert s["copy"]["models"]["chain"]["n_runs"] == 1 and len(s.problems) == 6
+    assert s["copy"]["models"]["chain"]["n_runs"] == 2 and len(s.problems) == 6
     with pytest.raises(ValueError, match="incomplete result"):
         summary.summarize([{k: v for k, v in good.items() if k != "dataset"}])
 
