@@ -48,7 +48,12 @@ def test_auto_resolves_to_the_data_set_actually_available(monkeypatch):
         raise data.DataUnavailableError("offline")
 
     monkeypatch.setattr(data, "mnist_path", missing)
-    assert data.resolve_source("auto") == "digits" and data.resolve_source("mnist") == "mnist"
+    monkeypatch.setattr(data, "fashion_path", missing)
+    with pytest.warns(RuntimeWarning, match="psDigits"):
+        assert data.resolve_source("auto") == "digits"
+    assert data.resolve_source("mnist") == "mnist"
+    monkeypatch.setattr(data, "fashion_path", lambda name, root=None: "/usr/share/datasets/fashion-mnist/" + name)
+    assert data.resolve_source("auto") == "fashion"  # MNIST > Fashion-MNIST > psDigits
     monkeypatch.setattr(data, "mnist_path", lambda name, root=None, download=True: "/cached/" + name)
     assert data.resolve_source("auto") == "mnist"
     cfgs = identity.resolve_all([training.preset("psmnist", quick=False), training.preset("copy", quick=False)])
