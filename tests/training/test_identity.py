@@ -59,7 +59,7 @@ def test_auto_resolves_to_the_data_set_actually_available(monkeypatch):
     cfgs = identity.resolve_all([training.preset("psmnist", quick=False), training.preset("copy", quick=False)])
     assert [c.data_source for c in cfgs] == ["mnist", "auto"]
     with pytest.raises(ValueError, match="source"):
-        data.resolve_source("fashion")
+        data.resolve_source("emnist")
 
 
 def test_a_psdigits_fallback_is_not_finished_once_mnist_is_available(tmp_path):
