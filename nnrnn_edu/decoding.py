@@ -32,15 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import (
-    finite_float,
-    input_vector,
-    nonnegative_float,
-    positive_int,
-    real_array,
-    seed_or_generator,
-    square_matrix,
-)
+from ._validate import (finite_float, input_vector, nonnegative_float, positive_int, real_array, seed_or_generator,
+                        square_matrix)
 from .memory import noise_covariance
 from .nonlinearities import apply, apply_, check_nonlinearity
 
