@@ -88,6 +88,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                                           "torch-rnn; lstm has none to choose)")
     g.add_argument("--hidden-size", type=_positive_int, help="hidden units N (paper: 100, or 25 for psMNIST)")
     g.add_argument("--batch-size", type=_positive_int, help="batch size (paper: 16)")
+    g.add_argument("--train-set", choices=("stream", "fixed"),
+                   help="copy/addition: fresh sequences every batch (stream, default) or the authors' fixed set "
+                        "of --epoch-size sequences visited in a new order every epoch (fixed)")
     g.add_argument("--val-size", type=_positive_int, help="validation sequences for copy/addition (paper: 10 000)")
     g.add_argument("--early-stop-loss", type=float, help="stop a run once its validation loss is below this")
     g.add_argument("--clip-norm", type=float, help="global gradient-norm clip per model (paper: 10)")
@@ -103,7 +106,7 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     o.add_argument("--no-progress", dest="progress", action="store_false", help="no tqdm progress bars")
 
 
-_OVERRIDES = ("model", "nonlinearity", "max_updates", "max_epochs", "epoch_size", "eval_every", "seq_len", "hidden_size", "batch_size",
+_OVERRIDES = ("model", "nonlinearity", "train_set", "max_updates", "max_epochs", "epoch_size", "eval_every", "seq_len", "hidden_size", "batch_size",
               "val_size", "early_stop_loss", "clip_norm", "data_source", "device", "threads")
 
 

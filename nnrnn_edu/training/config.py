@@ -50,6 +50,10 @@ class TrainConfig:
     clip_norm : float or None
         Global gradient-norm clip (None: off).
     batch_size : int
+    train_set : {"stream", "fixed"}
+        Copy and addition: fresh sequences for every batch (``"stream"``, the default), or the authors'
+        protocol (``"fixed"``): one set of ``epoch_size`` sequences, visited in a new order every epoch.
+        Results written before this field existed are read as ``"stream"``, what they did.
     epoch_size : int or None
         Sequences per epoch (None: 60 000 for copy/addition, the training set for psMNIST).
     max_epochs : float or None
@@ -100,6 +104,7 @@ class TrainConfig:
     eps: float = 1e-7
     clip_norm: float | None = 10.0
     batch_size: int = 16
+    train_set: str = "stream"
     epoch_size: int | None = None
     max_epochs: float | None = 100.0
     max_updates: int | None = None
@@ -162,6 +167,9 @@ class TrainConfig:
             raise ValueError(f"d has fields this version of TrainConfig does not know: {unknown}")
         return cls(**dict(d))
 
+
+TRAIN_SETS = ("stream", "fixed")
+"""How copy and addition batches are drawn (see ``TrainConfig.train_set``)."""
 
 _QUICK = {
     "copy": dict(seq_len=60, max_updates=400, eval_every=100, val_size=256),
@@ -248,6 +256,8 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
                              f"got {cfg.nonlinearity!r}")
     if cfg.engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, got {cfg.engine!r}")
+    if cfg.train_set not in TRAIN_SETS:
+        raise ValueError(f"train_set must be one of {TRAIN_SETS}, got {cfg.train_set!r}")
     if cfg.data_source not in _data.SOURCES:
         raise ValueError(f"data_source must be one of {_data.SOURCES}, got {cfg.data_source!r}")
     if cfg.init not in KINDS:
@@ -259,4 +269,4 @@ def check_config(cfg: TrainConfig) -> TrainConfig:
     return cfg
 
 
-__all__ = ["TrainConfig", "check_config", "preset"]
+__all__ = ["TRAIN_SETS", "TrainConfig", "check_config", "preset"]

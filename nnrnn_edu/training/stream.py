@@ -67,9 +67,43 @@ class RunData:
             self.epoch_size = cfg.epoch_size or 60_000
             self.val = _tasks.validation_set(cfg.task, cfg.val_size, self.seq_len, cfg.val_seed)
         self.seed = cfg.seed
+        self.fixed = cfg.task != "psmnist" and cfg.train_set == "fixed"
+        self._order: tuple[int, torch.Tensor] | None = None  # (epoch, its shuffle), reused within the epoch
+
+    def _epoch_indices(self, update: int, n: int) -> torch.Tensor:
+        """Indices into a training set of ``n`` sequences for update ``update``: every epoch a new shuffle
+        from its own seed, so that any update's batch is known without replaying the ones before."""
+        per_epoch = max(1, n // self.batch_size)
+        epoch, i = divmod(update, per_epoch)
+        if self._order is None or self._order[0] != epoch:
+            seed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
+            self._order = (epoch, torch.randperm(n, generator=torch.Generator().manual_seed(seed)))
+        return self._order[1][i * self.batch_size : (i + 1) * self.batch_size]
+
+    def fixed_sequence(self, j: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Sequence ``j`` of the fixed training set (``train_set="fixed"``): drawn from its own seed, so the
+        set of ``epoch_size`` sequences exists without being stored (60 000 copy sequences of T = 500
+        would take 1.2 GB as one-hot floats).
+
+        Parameters
+        ----------
+        j : int
+            0 <= j < epoch_size.
+
+        Returns
+        -------
+        (Tensor, Tensor)
+            Inputs ``(1, T, d)`` and targets of one sequence.
+        """
+        seed = int(np.random.SeedSequence([self.seed, 1, int(j)]).generate_state(1)[0])
+        return _tasks.sample_batch(self.task, 1, self.seq_len, torch.Generator().manual_seed(seed))
 
     def batch(self, update: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch of update number ``update`` (0-based), on the run's device.
+
+        Copy and addition draw fresh sequences from the run's generator (``train_set="stream"``) or visit
+        a fixed set of ``epoch_size`` sequences in a new order every epoch (``"fixed"``, the authors'
+        protocol); psMNIST visits its training set that way.
 
         Parameters
         ----------
@@ -80,16 +114,14 @@ class RunData:
         (Tensor, Tensor)
             Inputs ``(B, T, d)`` and targets.
         """
-        if self.task != "psmnist":
-            x, y = _tasks.sample_batch(self.task, self.batch_size, self.seq_len, self.gen)
-        else:  # epoch-wise shuffles of the training set, each from its own seed: resumable anywhere
-            n = len(self.train)
-            per_epoch = max(1, n // self.batch_size)
-            epoch, i = divmod(update, per_epoch)
-            seed = int(np.random.SeedSequence([self.seed, epoch]).generate_state(1)[0])
-            order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
-            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
+        if self.task == "psmnist":
+            idx = self._epoch_indices(update, len(self.train))
             x, y = self.train.inputs[idx], self.train.labels[idx]
+        elif self.fixed:
+            xs, ys = zip(*(self.fixed_sequence(j) for j in self._epoch_indices(update, self.epoch_size).tolist()))
+            x, y = torch.cat(xs), torch.cat(ys)
+        else:
+            x, y = _tasks.sample_batch(self.task, self.batch_size, self.seq_len, self.gen)
         return x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
 
     def describe(self) -> dict:
