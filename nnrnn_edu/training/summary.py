@@ -332,7 +332,7 @@ def _best_setting(final: list[dict]) -> dict | None:
 
 _PROTOCOL_FIELDS = (
     "seq_len", "hidden_size", "nonlinearity", "batch_size", "epoch_size", "max_epochs", "max_updates",
-    "val_size", "early_stop_loss", "clip_norm", "rho", "eps",
+    "val_size", "early_stop_loss", "clip_norm", "rho", "eps", "train_set",
 )
 
 
