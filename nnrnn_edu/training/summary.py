@@ -58,14 +58,19 @@ def _check_record(r: Any) -> str | None:
         return f"not a result file (a JSON {type(r).__name__}, not an object)"
     if "config" not in r and "status" not in r:
         return "not a result file (no 'config' and no 'status')"
-    missing = [k for k in REQUIRED_KEYS if k not in r]
-    if missing:
-        return f"incomplete result: lacks {missing}"
-    if r["status"] not in STATUSES:
-        return f"unknown status {r['status']!r}"
-    h = r["history"]
-    if not isinstance(h, dict) or any(not isinstance(h.get(k), list) for k in _HISTORY_KEYS):
-        return f"incomplete result: history lacks one of {list(_HISTORY_KEYS)}"
+    if r.get("status") == "running":  # unfinished (or trained by another process right now): counted, not read
+        missing = [k for k in ("name", "config") if k not in r]
+        if missing:
+            return f"incomplete result: lacks {missing}"
+    else:
+        missing = [k for k in REQUIRED_KEYS if k not in r]
+        if missing:
+            return f"incomplete result: lacks {missing}"
+        if r["status"] not in STATUSES:
+            return f"unknown status {r['status']!r}"
+        h = r["history"]
+        if not isinstance(h, dict) or any(not isinstance(h.get(k), list) for k in _HISTORY_KEYS):
+            return f"incomplete result: history lacks one of {list(_HISTORY_KEYS)}"
     try:
         key, pid = identity.of_result(r)
     except (KeyError, TypeError, ValueError) as exc:
@@ -233,12 +238,12 @@ def summarize(
                 f"figure ({listed}); choose one with protocol=... (summarize --protocol ...)"
             )
         (pid, runs), = by_protocol.items()
-        first = runs[0]
+        first = next((r for r in runs if r["status"] != "running"), runs[0])
         models: dict[str, list[dict]] = {}
         for r in runs:
             models.setdefault(r["config"]["init"], []).append(r)
         out[t] = {
-            "protocol": pid, "dataset": first["dataset"].get("name", t),
+            "protocol": pid, "dataset": first.get("dataset", {}).get("name", t),
             "baseline_loss": first.get("baseline_loss"), "success_threshold": first.get("success_threshold"),
             "models": {
                 init: _model_row(models[init])

@@ -151,6 +151,8 @@ def test_a_second_process_skips_runs_another_is_training(tmp_path):
         res = training.train_ensemble(cfgs, str(tmp_path), progress=False)
         assert res[0]["status"] == "running" and res[1]["status"] == "completed"
         assert not os.path.exists(path)  # nothing was written for the locked run
+        table = summary.summarize(res)["addition"]["models"]  # what `sweep` prints: the locked run as running
+        assert table["chain"]["n_running"] == 1 and table["identity"]["n_runs"] == 1
     finally:
         records.unlock_run(fd)
     done = training.train_ensemble(cfgs, str(tmp_path), progress=False)
