@@ -50,6 +50,14 @@ class IllConditionedError(ValueError):
     """
 
 
+class Float64OverflowError(IllConditionedError):
+    """W^k (or the noise variance it drives) overflows float64 before it decays: also beyond double precision.
+
+    A pure chain with gain alpha > 1 has noise variance ``~ alpha^(2N)`` at its last unit, which exceeds
+    1e308 once ``N > 308 / (2 log10 alpha)`` (N > 1945 for alpha = 1.2).
+    """
+
+
 def _is_tridiagonal(W: np.ndarray) -> bool:
     return bool(np.array_equal(np.triu(np.tril(W, 1), -1), W))
 
@@ -172,7 +180,7 @@ def _factors(W, v, horizon, powers=None, rho=None):
         try:
             L = _sqrt_cov.shift_factor(W)  # chain: C is diagonal, sum finite (any horizon >= N)
         except _sqrt_cov.Overflow:
-            raise ValueError(_OVERFLOW) from None
+            raise Float64OverflowError(_OVERFLOW) from None
         if L is not None:
             G = None if v is None else _signal_trajectory(W, v, W.shape[0])  # S_v = sum_k u_k u_k^T, k < N
             return L, G
@@ -180,7 +188,7 @@ def _factors(W, v, horizon, powers=None, rho=None):
         L, G = _sqrt_cov.factors_single_threaded_if_small(
             W, v, horizon, powers, lambda: _check_stationary(W, horizon, rho))
     except _sqrt_cov.Overflow:
-        raise ValueError(_OVERFLOW) from None
+        raise Float64OverflowError(_OVERFLOW) from None
     except _sqrt_cov.DoublingDidNotConverge:
         raise ValueError(
             "the noise covariance did not converge: the spectral radius of W is too close to 1; "
@@ -402,6 +410,7 @@ def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None
 
 
 __all__ = [
+    "Float64OverflowError",
     "IllConditionedError",
     "curve_and_total",
     "fisher_memory_curve", "noise_covariance", "total_fisher_memory", "transient_amplification"]

@@ -209,3 +209,10 @@ def test_float32_torch_tensors_give_the_float64_answer():
     J = fisher_memory_curve(W, v, 40)
     Jt = fisher_memory_curve(torch.tensor(W, dtype=torch.float32), torch.tensor(v, dtype=torch.float32), 40)
     assert np.allclose(Jt, J, rtol=1e-5, atol=1e-9)
+
+
+def test_float64_overflow_is_beyond_double_precision_too():
+    # the chain with alpha = 1.2 at N = 2000: its last unit's noise variance ~ 1.2^(2N) > 1e308
+    with pytest.raises(memory.Float64OverflowError, match="overflow"):
+        total_fisher_memory(cx.chain(2000, 1.2), _e1(2000))
+    assert issubclass(memory.Float64OverflowError, memory.IllConditionedError)

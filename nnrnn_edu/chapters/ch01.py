@@ -393,8 +393,9 @@ def numerical_pitfall_table(n: int = 100, lags: int = PITFALL_LAGS, dps: int = 5
 def total_memory_against_n(kind: str, sizes, **params) -> tuple[np.ndarray, np.ndarray, int | None]:
     """J_tot of one family of :func:`nnrnn_edu.connectivity.memory_network` for growing N.
 
-    Stops at the first N whose noise covariance is beyond double precision (even its
-    factor: :class:`nnrnn_edu.memory.IllConditionedError`).
+    Stops at the first N that is beyond double precision: the factor of its noise covariance
+    (:class:`nnrnn_edu.memory.IllConditionedError`), or W^k and the noise it drives overflowing
+    float64 (:class:`nnrnn_edu.memory.Float64OverflowError`, e.g. the chain with alpha = 1.2 beyond N = 1945).
 
     Parameters
     ----------

@@ -114,3 +114,8 @@ def test_total_memory_against_n_stops_where_the_factor_is_beyond_double_precisio
 def test_pitfall_functions_name_bad_arguments(call, name):
     with pytest.raises(ValueError, match=rf"\b{name}\b"):
         call()
+
+
+def test_total_memory_against_n_stops_where_float64_overflows():
+    ns, totals, refused = ch01.total_memory_against_n("chain", [100, 1000, 2000], alpha=1.2)
+    assert list(ns) == [100, 1000] and refused == 2000 and totals[-1] > 0.25 * 1000
