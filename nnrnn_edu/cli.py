@@ -2,11 +2,14 @@
 
 Examples::
 
-    # one run, the authors' README example (full scale: up to 100 epochs)
-    python -m nnrnn_edu train --task copy --init chain --init-scale 1.02 --lr 5e-5 --seed 3 --full
+    # one run, the authors' README example at the cpu tier (20 000 updates; --full: up to 100 epochs)
+    python -m nnrnn_edu train --task copy --init chain --init-scale 1.02 --lr 5e-5 --seed 3 --tier cpu
 
-    # the quick grid of a task (8 runs, seconds on a CPU)
-    python -m nnrnn_edu sweep --task addition --quick --out results/quick
+    # the quick grid of a task (8 runs, a smoke run: seconds on a CPU)
+    python -m nnrnn_edu sweep --task addition --tier quick --out results/quick
+
+    # the cpu tier's grid of a task (32 runs at T = 500, hours on two cores; make results-cpu)
+    python -m nnrnn_edu sweep --task copy --tier cpu --out results/cpu/copy
 
     # the paper's grid for one task, shard 3 of 16 (e.g. one SLURM array job each)
     python -m nnrnn_edu sweep --task copy --full --shard 3/16 --out results/copy
@@ -31,7 +34,7 @@ from typing import Sequence
 import numpy as np
 
 from . import training
-from .config import QUICK_ENV_VAR
+from .config import QUICK_ENV_VAR, TIER_ENV_VAR, TIERS
 from .data import SOURCES
 from .connectivity import FBCHAIN_FEEDBACK, KINDS
 from .models import MODELS
@@ -72,11 +75,13 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                         "torch-rnn (torch.nn.RNN, tanh) or lstm (torch.nn.LSTM, every gate initialised like a "
                         "vanilla RNN)")
     mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", dest="quick", action="store_const", const=True, default=None,
-                      help="quick preset: T=60 copy/addition, psDigits, 400 updates (CPU-sized; trends only)")
-    mode.add_argument("--full", dest="quick", action="store_const", const=False,
-                      help="the paper's protocol: batch 16, up to 100 epochs of 60 000 sequences, early stop "
-                           f"below validation loss 0.0025 (default unless {QUICK_ENV_VAR}=1)")
+    mode.add_argument("--tier", choices=TIERS, default=None,
+                      help="quick (T=60 copy/addition, psDigits, 400 updates: a smoke run), cpu (the paper's task "
+                           "lengths, sizes and optimiser, 20 000 updates, a reduced grid) or full (the paper's "
+                           f"grid and budget, for a GPU); default: ${TIER_ENV_VAR}, or quick if {QUICK_ENV_VAR}=1, "
+                           "else cpu")
+    mode.add_argument("--quick", dest="tier", action="store_const", const="quick", help="same as --tier quick")
+    mode.add_argument("--full", dest="tier", action="store_const", const="full", help="same as --tier full")
     g = p.add_argument_group("budget and sizes (override the preset; default: the preset's value)")
     g.add_argument("--max-updates", type=_positive_int, help="budget in parameter updates")
     g.add_argument("--max-epochs", type=float, help="budget in epochs (whichever budget is hit first stops the run)")
@@ -198,7 +203,7 @@ def _jsonable(obj):
 
 def _cmd_train(args) -> int:
     scale = args.init_scale if args.init_scale is not None else (FBCHAIN_FEEDBACK if args.init == "fbchain" else 1.0)
-    cfg = training.preset(args.task, args.quick, init=args.init, init_scale=scale, lr=args.lr,
+    cfg = training.preset(args.task, tier=args.tier, init=args.init, init_scale=scale, lr=args.lr,
                           seed=args.seed, **_overrides(args))
     res = training.train(cfg, args.out, resume=args.resume, progress=args.progress)
     best, final = res["best_val_loss"], res["final_val_loss"]
@@ -210,7 +215,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_sweep(args) -> int:
-    g = sweep.grid(args.task, args.quick, inits=args.inits, scales=dict(args.scales) if args.scales else None,
+    g = sweep.grid(args.task, tier=args.tier, inits=args.inits, scales=dict(args.scales) if args.scales else None,
                    lrs=args.lrs, seeds=args.seeds, **_overrides(args))
     idx = cnt = None
     if args.shard is not None:

@@ -1,11 +1,21 @@
-"""Run-time configuration: quick mode, seeds, devices, data and results directories.
+"""Run-time configuration: the scale tier, seeds, devices, data and results directories.
 
-This is the only module that reads the ``NNRNN_EDU_QUICK`` environment variable.
-Notebooks never branch on it themselves: they ask their chapter module for its
-preset (e.g. :func:`nnrnn_edu.chapters.ch01.fisher_memory_preset`), which asks
-:func:`quick_mode` and hands back the full-scale or the quick version.
-``make test`` sets ``NNRNN_EDU_QUICK=1`` so that every chapter runs in minutes
-on two CPU cores; the same chapter without it is the real experiment.
+Every experiment of the book comes at one of three scales, the *tiers* (:data:`TIERS`), named the
+same everywhere (README, setup output, figure captions, result files):
+
+- **quick**: CI and nbval; minutes on two CPU cores; short sequences (T = 60, psDigits) and a few
+  hundred updates. A smoke run: it shows trends, not the paper's numbers.
+- **cpu**: the paper's task lengths, network sizes, batch and optimiser with a reduced grid and
+  update budget; hours on two CPU cores; its results are committed under ``results/cpu/`` and the
+  chapters plot them.
+- **full**: the paper's grid and budget; a GPU. Nothing of this tier has been run for the book; its
+  results appear when someone runs it.
+
+This is the only module that reads the ``NNRNN_EDU_TIER`` and ``NNRNN_EDU_QUICK`` environment
+variables (:func:`tier`). Notebooks never branch on them themselves: they ask their chapter module
+for its preset (e.g. :func:`nnrnn_edu.chapters.ch01.fisher_memory_preset`), which asks
+:func:`tier` or :func:`quick_mode`. ``make test`` sets ``NNRNN_EDU_QUICK=1`` (the quick tier);
+``make book`` builds the cpu tier.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ import numpy as np
 from . import __version__
 
 QUICK_ENV_VAR = "NNRNN_EDU_QUICK"
+TIER_ENV_VAR = "NNRNN_EDU_TIER"
 DATA_DIR_ENV_VAR = "NNRNN_EDU_DATA"
 RESULTS_DIR_ENV_VAR = "NNRNN_EDU_RESULTS"
 
@@ -26,30 +37,85 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
 
-def quick_mode() -> bool:
-    """Whether quick mode is on (``NNRNN_EDU_QUICK`` is ``1``/``true``/``yes``/``on``).
+TIERS: tuple[str, ...] = ("quick", "cpu", "full")
+"""The three scales of every experiment, smallest first (see the module docstring)."""
+
+DEFAULT_TIER = "cpu"
+"""The tier when neither ``NNRNN_EDU_TIER`` nor ``NNRNN_EDU_QUICK`` says otherwise: what ``make book`` shows."""
+
+TIER_DESCRIPTIONS: dict[str, str] = {
+    "quick": "quick tier: a smoke run (short sequences, a few hundred updates) that shows trends, "
+             "not the paper's numbers",
+    "cpu": "cpu tier: the paper's task lengths, sizes and optimiser with a reduced grid and budget; "
+           "results committed under results/cpu",
+    "full": "full tier: the paper's grid and budget (a GPU)",
+}
+"""One line per tier, as the setup cells and captions print it."""
+
+
+def check_tier(value: str) -> str:
+    """``value`` if it names a tier, else a ValueError naming the argument.
+
+    Parameters
+    ----------
+    value : str
+        One of :data:`TIERS`.
 
     Returns
     -------
-    bool
-        ``True`` in quick mode (CI, nbval), ``False`` for full-scale runs.
+    str
+    """
+    if value not in TIERS:
+        raise ValueError(f"tier must be one of {TIERS}, got {value!r}")
+    return value
+
+
+def tier() -> str:
+    """The tier this process runs at: ``"quick"``, ``"cpu"`` or ``"full"``.
+
+    ``NNRNN_EDU_QUICK=1`` (or ``true``/``yes``/``on``) means quick, as it always has; otherwise
+    ``NNRNN_EDU_TIER`` names the tier; with neither set it is :data:`DEFAULT_TIER` (cpu).
+
+    Returns
+    -------
+    str
 
     Raises
     ------
     ValueError
-        If the variable holds something that is neither true nor false, so that
-        a typo such as ``NNRNN_EDU_QUICK=ture`` is not silently a full run.
+        If a variable holds something not understood (a typo such as ``NNRNN_EDU_QUICK=ture``
+        must not silently change the scale), or if the two contradict each other
+        (``NNRNN_EDU_QUICK=1`` with ``NNRNN_EDU_TIER=full``).
 
     Every chapter's setup cell reports it (see chapter 1, "Setup").
     """
     raw = os.environ.get(QUICK_ENV_VAR, "").strip().lower()
+    if raw not in _TRUE | _FALSE:
+        raise ValueError(f"{QUICK_ENV_VAR}={raw!r} is not understood; use 1 (the quick tier) or 0 / unset.")
+    named = os.environ.get(TIER_ENV_VAR, "").strip().lower()
+    if named and named not in TIERS:
+        raise ValueError(f"{TIER_ENV_VAR}={named!r} is not a tier; use one of {TIERS}.")
     if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise ValueError(
-        f"{QUICK_ENV_VAR}={raw!r} is not understood; use 1 (quick mode) or 0 / unset (full scale)."
-    )
+        if named and named != "quick":
+            raise ValueError(f"{QUICK_ENV_VAR}={raw} asks for the quick tier but {TIER_ENV_VAR}={named}; unset one.")
+        return "quick"
+    return named or DEFAULT_TIER
+
+
+def quick_mode() -> bool:
+    """Whether this process runs at the quick tier (:func:`tier` is ``"quick"``).
+
+    Returns
+    -------
+    bool
+        ``True`` in quick mode (CI, nbval: ``NNRNN_EDU_QUICK=1``).
+
+    Raises
+    ------
+    ValueError
+        As :func:`tier`.
+    """
+    return tier() == "quick"
 
 
 def data_dir() -> str:
@@ -132,32 +198,36 @@ def seed_everything(seed: int) -> np.random.Generator:
 
 
 def environment_report() -> str:
-    """One line per fact: library, Python, torch and numpy versions, device, quick mode.
+    """One line per fact: library, Python, torch and numpy versions, device, tier.
 
     Chapters print this in their setup cell so that every rendered output says
     how it was produced.
     """
     import torch  # lazy: see resolve_device
 
-    quick = quick_mode()
+    t = tier()
     device = resolve_device("auto")
     gpu = torch.cuda.get_device_name(0) if device == "cuda" else "none"
     lines = [
         f"nnrnn_edu {__version__} | Python {platform.python_version()} | "
         f"torch {torch.__version__} | numpy {np.__version__}",
         f"device: {device} (GPU: {gpu})",
-        "quick mode: ON - reduced sizes for a fast run; results are qualitative"
-        if quick
-        else "quick mode: off - full-scale experiment",
+        TIER_DESCRIPTIONS[t],
     ]
     return "\n".join(lines)
 
 
 __all__ = [
+    "DEFAULT_TIER",
     "QUICK_ENV_VAR",
+    "TIERS",
+    "TIER_DESCRIPTIONS",
+    "TIER_ENV_VAR",
+    "check_tier",
     "data_dir",
     "environment_report",
     "quick_mode",
     "resolve_device",
     "seed_everything",
+    "tier",
 ]

@@ -1,4 +1,4 @@
-"""Run-time configuration (nnrnn_edu.config): quick mode, devices, seeds, directories (chapter presets: tests/chapters)."""
+"""Run-time configuration (nnrnn_edu.config): tiers and quick mode, devices, seeds, directories (chapter presets: tests/chapters)."""
 
 import pytest
 
@@ -13,18 +13,47 @@ def test_quick_mode_values(monkeypatch, raw, expected):
 
 def test_quick_mode_unset_and_typo(monkeypatch):
     monkeypatch.delenv(config.QUICK_ENV_VAR, raising=False)
+    monkeypatch.delenv(config.TIER_ENV_VAR, raising=False)
     assert config.quick_mode() is False
     monkeypatch.setenv(config.QUICK_ENV_VAR, "ture")
     with pytest.raises(ValueError, match="NNRNN_EDU_QUICK"):
         config.quick_mode()
 
 
+def test_tier_from_the_environment(monkeypatch):
+    monkeypatch.delenv(config.QUICK_ENV_VAR, raising=False)
+    monkeypatch.delenv(config.TIER_ENV_VAR, raising=False)
+    assert config.tier() == config.DEFAULT_TIER == "cpu"
+    for t in config.TIERS:
+        monkeypatch.setenv(config.TIER_ENV_VAR, t)
+        assert config.tier() == t and config.quick_mode() is (t == "quick")
+    monkeypatch.setenv(config.TIER_ENV_VAR, "Full ")
+    assert config.tier() == "full"
+    monkeypatch.setenv(config.TIER_ENV_VAR, "gpu")
+    with pytest.raises(ValueError, match="NNRNN_EDU_TIER"):
+        config.tier()
+    monkeypatch.setenv(config.TIER_ENV_VAR, "quick")
+    monkeypatch.setenv(config.QUICK_ENV_VAR, "1")
+    assert config.tier() == "quick"
+    monkeypatch.setenv(config.TIER_ENV_VAR, "full")  # contradicts NNRNN_EDU_QUICK=1
+    with pytest.raises(ValueError, match="unset one"):
+        config.tier()
+    monkeypatch.delenv(config.TIER_ENV_VAR)
+    monkeypatch.setenv(config.QUICK_ENV_VAR, "0")
+    assert config.tier() == "cpu"
+    with pytest.raises(ValueError, match="tier"):
+        config.check_tier("medium")
+
+
 def test_environment_report_mentions_everything(monkeypatch):
+    monkeypatch.delenv(config.TIER_ENV_VAR, raising=False)
     monkeypatch.setenv(config.QUICK_ENV_VAR, "1")
     text = config.environment_report()
-    assert "torch" in text and "numpy" in text and "device: cpu" in text and "quick mode: ON" in text
+    assert "torch" in text and "numpy" in text and "device: cpu" in text and "quick tier: a smoke run" in text
     monkeypatch.setenv(config.QUICK_ENV_VAR, "0")
-    assert "full-scale" in config.environment_report()
+    assert "cpu tier: the paper's task lengths" in config.environment_report()
+    monkeypatch.setenv(config.TIER_ENV_VAR, "full")
+    assert "full tier" in config.environment_report()
 
 
 def test_devices_and_seeds():

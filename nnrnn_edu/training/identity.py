@@ -25,7 +25,7 @@ from typing import Any
 from .. import data as _data
 from .. import tasks as _tasks
 from ..models.registry import default_nonlinearity
-from .config import TrainConfig
+from .config import TrainConfig, preset
 
 NON_NUMERIC_FIELDS = ("device", "threads")
 """Settings that do not change a run's numbers (on one CPU thread; see ``TrainConfig.threads``)."""
@@ -195,7 +195,63 @@ def of_result(result: Mapping[str, Any]) -> tuple[str, str]:
     return run_key(cfg, dataset), protocol_id(cfg, dataset)
 
 
+_SHAPE_FIELDS = ("seq_len", "hidden_size", "batch_size", "epoch_size", "clip_norm", "rho", "eps", "train_set")
+"""What makes a run the paper's experiment, budget aside: task length, size, batch, data protocol, optimiser."""
+
+_BUDGET_FIELDS = ("max_epochs", "max_updates", "val_size", "early_stop_loss")
+"""What the cpu tier reduces (with the grid)."""
+
+TIER_OF_RESULT = ("quick", "cpu", "full", "custom")
+"""What :func:`result_tier` can return: a tier, or ``"custom"`` for a run of none."""
+
+
+def result_tier(result: Mapping[str, Any]) -> str:
+    """The tier a result belongs to, read from what the run did (never from a label it carries).
+
+    Parameters
+    ----------
+    result : dict
+        A result record (its ``config`` and ``dataset.name``).
+
+    Returns
+    -------
+    str
+        - ``"full"``: every protocol setting (task length, size, batch, training set, optimiser,
+          clipping, budget, validation size, early stop) equals :func:`~nnrnn_edu.training.preset`
+          ``(task, tier="full")``, and psMNIST ran on MNIST itself;
+        - ``"cpu"``: the same task length, size, batch, training set, optimiser and clipping, with
+          a smaller budget (any), psMNIST on MNIST or psFashion-MNIST;
+        - ``"quick"``: the quick tier's sequence length and data (T = 60, psDigits);
+        - ``"custom"``: anything else.
+
+    Raises
+    ------
+    ValueError
+        If ``result`` is not a result record.
+    """
+    if not isinstance(result, Mapping) or not isinstance(result.get("config"), Mapping):
+        raise ValueError("result must be a result record with a 'config'")
+    cfg = result["config"]
+    task = cfg.get("task")
+    if task not in _tasks.TASKS:
+        return "custom"
+    dataset = result.get("dataset", {}).get("name")
+    spec = _tasks.task_spec(task)
+    seq_len = cfg.get("seq_len") or spec.seq_len
+    if task == "psmnist" and dataset == "psDigits" or task != "psmnist" and seq_len == preset(task, tier="quick").seq_len:
+        return "quick"
+    ref = preset(task, tier="full").to_dict()
+    shaped = all(cfg.get(k) == ref[k] for k in _SHAPE_FIELDS if k != "seq_len") and (
+        task == "psmnist" or seq_len == spec.seq_len)
+    shaped = shaped and (cfg.get("hidden_size") or spec.hidden_size) == spec.hidden_size
+    if not shaped or (task == "psmnist" and dataset not in ("psMNIST", "psFashion-MNIST")):
+        return "custom"
+    if all(cfg.get(k) == ref[k] for k in _BUDGET_FIELDS) and (task != "psmnist" or dataset == "psMNIST"):
+        return "full"
+    return "cpu"
+
+
 __all__ = [
-    "NON_NUMERIC_FIELDS", "RUN_FIELDS", "identity", "of_result", "protocol", "protocol_id", "resolve", "resolve_all",
+    "NON_NUMERIC_FIELDS", "RUN_FIELDS", "TIER_OF_RESULT", "result_tier", "identity", "of_result", "protocol", "protocol_id", "resolve", "resolve_all",
     "run_key",
 ]

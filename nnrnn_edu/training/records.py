@@ -282,6 +282,26 @@ def git_commit() -> str | None:
     return sha + ("-dirty" if dirty else "") if sha else None
 
 
+def machine() -> str:
+    """The CPU this process runs on, e.g. ``"AMD EPYC 7B13, 2 cores"`` (``platform.processor()`` where
+    ``/proc/cpuinfo`` is missing).
+
+    Returns
+    -------
+    str
+    """
+    name = ""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    name = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{name or platform.processor() or platform.machine() or 'unknown CPU'}, {os.cpu_count()} cores"
+
+
 def provenance(device: str) -> dict:
     """Where and with what a run was computed (stored in every result file).
 
@@ -293,8 +313,8 @@ def provenance(device: str) -> dict:
     Returns
     -------
     dict
-        ``nnrnn_edu``, ``torch``, ``numpy``, ``python`` versions, ``platform``, ``device``, ``gpu``
-        (name or None), ``threads`` and ``git_commit``.
+        ``nnrnn_edu``, ``torch``, ``numpy``, ``python`` versions, ``platform``, ``machine`` (CPU model
+        and core count), ``device``, ``gpu`` (name or None), ``threads`` and ``git_commit``.
     """
     return {
         "nnrnn_edu": __version__,
@@ -302,6 +322,7 @@ def provenance(device: str) -> dict:
         "numpy": np.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "machine": machine(),
         "device": device,
         "gpu": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,
         "threads": torch.get_num_threads(),
@@ -356,13 +377,15 @@ def result_record(
         ``version``, ``name``, ``config``, ``seed``, ``status``, ``updates``, ``total_updates``,
         ``updates_per_epoch``, ``history``, ``best_val_loss``, ``final_val_loss``, ``baseline_loss``,
         ``success_threshold``, ``success``, ``dataset``, ``model``, ``timing``, ``provenance`` and
-        ``protocol`` (``id``: its directory, see :func:`result_path`; ``run_key``: the run's identity).
+        ``protocol`` (``id``: its directory, see :func:`result_path`; ``run_key``: the run's identity) and
+        ``tier`` (:func:`~nnrnn_edu.training.identity.result_tier`, worked out from the settings: quick,
+        cpu, full or custom).
     """
     h = state["history"]
     final = h["val_loss"][-1] if h["val_loss"] else None
     baseline = _tasks.baseline_loss(loss_task, seq_len)
     thr = _tasks.SUCCESS_FRACTION * baseline
-    return {
+    rec = {
         "version": RESULT_VERSION,
         "name": cfg.run_name(),
         "config": cfg.to_dict(),
@@ -383,6 +406,8 @@ def result_record(
         "provenance": dict(provenance),
         "protocol": {"id": _identity.protocol_id(cfg), "run_key": _identity.run_key(cfg)},
     }
+    rec["tier"] = _identity.result_tier(rec)
+    return rec
 
 
 def read_result(path: str) -> dict | None:

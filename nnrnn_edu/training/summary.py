@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import tasks as _tasks
 from . import identity
+from .identity import result_tier
 from .config import preset
 from .records import STATUSES
 
@@ -335,14 +336,8 @@ def _best_setting(final: list[dict]) -> dict | None:
     }
 
 
-_PROTOCOL_FIELDS = (
-    "seq_len", "hidden_size", "nonlinearity", "batch_size", "epoch_size", "max_epochs", "max_updates",
-    "val_size", "early_stop_loss", "clip_norm", "rho", "eps", "train_set",
-)
-
-
 def is_full_scale(result: Mapping[str, Any]) -> bool:
-    """Whether a result comes from the paper's full protocol (not a quick or CPU-sized run).
+    """Whether a result is of the full tier (:func:`result_tier`): the paper's protocol and budget.
 
     Parameters
     ----------
@@ -352,21 +347,8 @@ def is_full_scale(result: Mapping[str, Any]) -> bool:
     Returns
     -------
     bool
-        True when every protocol setting (sequence length, sizes, batch, budget,
-        validation size, early stop, clipping, optimiser constants) equals
-        :func:`nnrnn_edu.train.preset` ``(task, quick=False)`` and psMNIST used
-        real MNIST, not the psDigits stand-in.
-
     """
-    if not isinstance(result, Mapping) or "config" not in result:
-        raise ValueError("result must be a result record with a 'config'")
-    cfg = result["config"]
-    if cfg.get("task") not in _tasks.TASKS:
-        return False
-    ref = preset(cfg["task"], quick=False).to_dict()
-    if any(cfg.get(k) != ref[k] for k in _PROTOCOL_FIELDS):
-        return False
-    return result.get("dataset", {}).get("name") != "psDigits"
+    return result_tier(result) == "full"
 
 
 def summary_table(summary: dict) -> str:

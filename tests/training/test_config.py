@@ -13,6 +13,24 @@ def test_paper_protocol_defaults():
     assert q.data_source == "digits" and q.lr == 3e-4 and q.max_updates is not None
 
 
+def test_tiers_share_the_protocol_and_differ_in_budget(monkeypatch):
+    for task in ("copy", "addition", "psmnist"):
+        full, cpu = training.preset(task, tier="full"), training.preset(task, tier="cpu")
+        assert full == training.preset(task, quick=False)
+        assert training.preset(task, tier="quick") == training.preset(task, quick=True)
+        same = ("seq_len", "hidden_size", "batch_size", "train_set", "rho", "eps", "clip_norm", "epoch_size", "data_source")
+        assert all(getattr(full, f) == getattr(cpu, f) for f in same)
+        assert cpu.max_updates == 20_000 and full.max_updates is None and full.max_epochs == 100
+    assert training.preset("copy", tier="cpu").val_size == 2_000 and training.preset("copy", tier="cpu").train_set == "fixed"
+    monkeypatch.delenv("NNRNN_EDU_QUICK", raising=False)
+    monkeypatch.setenv("NNRNN_EDU_TIER", "cpu")
+    assert training.preset("copy") == training.preset("copy", tier="cpu")
+    with pytest.raises(ValueError, match="tier"):
+        training.preset("copy", tier="huge")
+    with pytest.raises(ValueError, match="disagree"):
+        training.preset("copy", quick=True, tier="cpu")
+
+
 @pytest.mark.parametrize(
     "changes, name",
     [

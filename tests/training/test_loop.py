@@ -88,7 +88,8 @@ def test_run_writes_result_atomically(tmp_path):
     assert res["success"] == (res["final_val_loss"] < 1 / 12)
     assert res["config"]["lr"] == 1e-3 and res["seed"] == cfg.seed
     prov = res["provenance"]
-    assert prov["device"] == "cpu" and prov["torch"] and "git_commit" in prov
+    assert prov["device"] == "cpu" and prov["torch"] and "git_commit" in prov and prov["machine"].endswith(" cores")
+    assert res["tier"] == identity.result_tier(res) == "custom"  # tiny sizes: no tier of the book
     assert res["timing"]["wall_time_s"] > 0
     assert not list(path.parent.glob(".tmp-*")) and not list((path.parent / "checkpoints").glob("*.pt"))
     # a finished run is not trained again

@@ -78,6 +78,30 @@ def test_is_full_scale():
         summary.is_full_scale({"name": "x"})
 
 
+def test_result_tier_is_read_from_the_settings():
+    from nnrnn_edu.training.identity import result_tier as tier
+
+    def rec(cfg, name):
+        return {"config": cfg.to_dict(), "dataset": {"name": name}}
+
+    for task in ("copy", "addition"):
+        for t in ("quick", "cpu", "full"):
+            assert tier(rec(training.preset(task, tier=t), task)) == t
+        cpu = training.preset(task, tier="cpu")
+        assert tier(rec(cpu.replace(max_updates=6000), task)) == "cpu"  # any smaller budget
+        assert tier(rec(cpu.replace(seq_len=200), task)) == "custom"  # not the paper's length
+        assert tier(rec(cpu.replace(batch_size=128), task)) == "custom"
+        assert tier(rec(cpu.replace(train_set="stream"), task)) == "custom"  # not the authors' training set
+        assert tier(rec(training.preset(task, tier="full").replace(hidden_size=50), task)) == "custom"
+    full_ps = training.preset("psmnist", tier="full")
+    assert tier(rec(full_ps, "psMNIST")) == "full"
+    assert tier(rec(full_ps, "psFashion-MNIST")) == "cpu"  # not the paper's data set: never full
+    assert tier(rec(training.preset("psmnist", tier="cpu"), "psFashion-MNIST")) == "cpu"
+    assert tier(rec(full_ps, "psDigits")) == "quick"
+    with pytest.raises(ValueError, match="result"):
+        tier({"config": 3})
+
+
 
 def _write(path, obj):
     path.parent.mkdir(parents=True, exist_ok=True)

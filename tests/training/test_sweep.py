@@ -47,6 +47,15 @@ def test_paper_grid_counts_match_the_paper():
     assert all(c.permutation_seed == c.seed for c in ps) and ps[0].hidden_size is None
 
 
+def test_cpu_grid_every_initialiser_at_the_paper_lengths():
+    for task in tasks.TASKS:
+        g = sweep.grid(task, tier="cpu")
+        assert g.counts() == {"identity": 8, "orthogonal": 8, "chain": 8, "fbchain": 8}
+        assert g.lrs == sweep.CPU_LEARNING_RATES[task] and g.seeds == sweep.CPU_SEEDS
+        assert all(c.max_updates == 20_000 and c.batch_size == 16 and c.seq_len is None for c in g.configs())
+    assert sweep.grid("copy", tier="cpu").scales["chain"] == (1.02,)  # the authors' README setting
+
+
 def test_quick_grid_is_tiny_and_customisable():
     g = sweep.grid("copy", quick=True)
     assert len(g) == 8 and g.base.seq_len == 60 and g.base.max_updates == 400 and g.base.threads == 1
