@@ -1,5 +1,6 @@
 # nnrnn_edu - the two commands that matter:
-#   make book   set everything up, execute every chapter, build the HTML book
+#   make book   set everything up, execute every chapter at the cpu tier (plotting the committed
+#               results/cpu), build the HTML book
 #   make test   set everything up, run the unit tests, every chapter under nbval (quick mode),
 #               and the browser tests (JupyterLab sliders, the built book; skipped without Chromium)
 # Everything lives in .venv/ at the repository root; nothing is installed globally.
@@ -12,13 +13,15 @@ STAMP  := $(VENV)/.nnrnn_edu-installed
 TORCH_SPEC ?= torch==2.13.0
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test unit notebooks book lab sync bench clean help
+.PHONY: setup test unit notebooks book lab sync bench clean help results-cpu
 
 help:
 	@echo "make book   - set up .venv, execute every chapter, build the HTML book (book/_build/html)"
 	@echo "make test   - set up .venv, run unit tests, every chapter under nbval in quick mode, browser tests"
 	@echo "make lab    - JupyterLab on the book, chapters (.md) open as notebooks"
 	@echo "make sync   - re-pair every chapter .md with its output-free .ipynb (jupytext)"
+	@echo "make results-cpu - train the cpu tier's grid of all three tasks into results/cpu (hours on two cores;"
+	@echo "               resumable: stop it at any moment, run it again to go on), then print its tables"
 	@echo "make bench  - run the benchmarks in benchmarks/ (Fisher memory, training engine, loop old vs new, model ensembles)"
 	@echo "make browser - browser tests only: chapters run in JupyterLab + sliders moved, the built quick-mode"
 	@echo "               book checked page by page (headless Debian Chromium; screenshots in build/browser/)"
@@ -59,10 +62,12 @@ test: datasets unit notebooks browser
 # (jupyter/nbclient#312); the build is bounded by BOOK_TIMEOUT seconds and retried up to twice (seen on
 # 2026-12-01: two hangs in a row in chapter 2 while both cores were busy; the same chapter alone built in 23 s).
 BOOK_TIMEOUT ?= 1200
+# The tier the book shows: cpu plots the committed results/cpu (quick trains smoke runs; full reads results/full).
+BOOK_TIER ?= cpu
 
 book: setup datasets
 	@for attempt in 1 2 3; do \
-	  timeout --kill-after=30 $(BOOK_TIMEOUT) \
+	  NNRNN_EDU_QUICK= NNRNN_EDU_TIER=$(BOOK_TIER) timeout --kill-after=30 $(BOOK_TIMEOUT) \
 	    $(VENV)/bin/jupyter-book build book --config jupyter_book_config.yml -W --keep-going --all; \
 	  rc=$$?; \
 	  if [ $$rc -eq 0 ]; then break; fi; \
@@ -72,6 +77,19 @@ book: setup datasets
 	done
 	@echo ""
 	@echo "The book is at: $(CURDIR)/book/_build/html/index.html"
+
+# The cpu tier (chapter 3): the paper's task lengths, sizes and optimiser, 32 runs of 20 000 updates per task.
+# CPU_JOBS processes share each task's grid (a run another process trains is skipped; each process goes
+# on to the next task), one CPU thread each. Interrupted runs resume from their last checkpoint.
+CPU_JOBS ?= 2
+
+results-cpu: setup datasets
+	@for j in $$(seq $(CPU_JOBS)); do \
+	  ( for task in copy addition psmnist; do \
+	      $(PY) -m nnrnn_edu sweep --task $$task --tier cpu --no-progress --out results/cpu/$$task > /dev/null || exit 1; \
+	    done ) & \
+	done; wait
+	@for task in copy addition psmnist; do $(PY) -m nnrnn_edu summarize results/cpu/$$task || exit 1; done
 
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=book $(ROOT_FLAG)

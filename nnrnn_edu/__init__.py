@@ -4,7 +4,7 @@ The library behind the interactive book. One concern per module; numerics
 apart from orchestration, orchestration apart from drawing:
 
 Set-up and checks
-    - :mod:`nnrnn_edu.config` - quick mode (its one reader), data and results directories,
+    - :mod:`nnrnn_edu.config` - tiers and quick mode (their one reader), data and results directories,
       devices, seeds, the environment report of every chapter's setup cell
     - :mod:`nnrnn_edu._validate` - input checks that raise a ValueError naming the argument
     - :mod:`nnrnn_edu.nonlinearities` - the one table of non-linearities (numpy versions)

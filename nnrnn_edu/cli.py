@@ -69,7 +69,7 @@ def _scale_spec(text: str) -> tuple[str, tuple[float, ...]]:
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", required=True, choices=TASKS,
                    help="benchmark: copy (T=500, cross-entropy at every step), addition (T=750, MSE) or "
-                        "psmnist (pixel-by-pixel permuted MNIST, or the psDigits stand-in in quick mode)")
+                        "psmnist (pixel-by-pixel permuted MNIST, or the psDigits stand-in in quick tier)")
     p.add_argument("--model", default="vanilla", choices=MODELS,
                    help="recurrent model: vanilla (the paper's RNN on the hand-written BPTT engine, default), "
                         "torch-rnn (torch.nn.RNN, tanh) or lstm (torch.nn.LSTM, every gate initialised like a "

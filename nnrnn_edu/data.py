@@ -8,7 +8,7 @@ and is stored with every result.
 MNIST is downloaded once into :func:`nnrnn_edu.config.data_dir` (set
 ``NNRNN_EDU_DATA`` to move it), its MD5 checksums are verified, and the IDX
 files are parsed here with numpy (no torchvision). Machines without internet,
-CI and quick mode use **psDigits** instead: the 1 797 8x8 handwritten digits
+CI and the quick tier use **psDigits** instead: the 1 797 8x8 handwritten digits
 that scikit-learn ships (T = 64). Offline machines with Debian's
 ``dataset-fashion-mnist`` get **psFashion-MNIST** at psMNIST's real length
 (T = 784), permuted the same way. Every dataset carries its ``name`` so that
@@ -461,7 +461,7 @@ DATASET_NAMES = {"mnist": "psMNIST", "fashion": "psFashion-MNIST", "digits": "ps
 def resolve_source(source: str = "auto", *, root: str | None = None, download: bool = True) -> str:
     """Which data set a psMNIST run with ``data_source=source`` uses, decided before it trains.
 
-    ``"auto"`` means psDigits in quick mode; otherwise MNIST when it is cached or can be downloaded (it
+    ``"auto"`` means psDigits at the quick tier; otherwise MNIST when it is cached or can be downloaded (it
     is then cached), else Fashion-MNIST when its files are on the machine (psFashion-MNIST, the same
     length and format), else psDigits with a warning. A run's identity names the resolved data set, so
     results of different data sets are never mistaken for each other, and a run that fell back offline
@@ -506,7 +506,7 @@ def psmnist(
     root: str | None = None,
     download: bool = True,
 ) -> SequenceDataset:
-    """psMNIST (T = 784), psFashion-MNIST (T = 784) offline, or psDigits (T = 64) in quick mode.
+    """psMNIST (T = 784), psFashion-MNIST (T = 784) offline, or psDigits (T = 64) at the quick tier.
 
     Parameters
     ----------
@@ -517,7 +517,7 @@ def psmnist(
         ``"mnist"`` insists on real MNIST (raises :class:`DataUnavailableError`
         when it is neither cached nor downloadable); ``"fashion"`` on Fashion-MNIST
         (:func:`fashion_path`); ``"digits"`` always uses the 8x8 digits; ``"auto"``
-        takes the first available in that order, psDigits only in quick mode or
+        takes the first available in that order, psDigits only at the quick tier or
         (with a warning and ``note``) when neither MNIST nor Fashion-MNIST is there
         (:func:`resolve_source`).
     root, download
@@ -538,7 +538,7 @@ def psmnist(
     if source == "auto":
         source = resolve_source("auto", root=root, download=download)
         if source == "digits":
-            note = ("quick mode: psDigits (8x8 scikit-learn digits, T=64) stands in for psMNIST" if config.quick_mode()
+            note = ("quick tier: psDigits (8x8 scikit-learn digits, T=64) stands in for psMNIST" if config.quick_mode()
                     else "MNIST and Fashion-MNIST unavailable: psDigits (8x8 scikit-learn digits, T=64) stands in")
     if source == "mnist":
         images, labels = load_mnist(split, root, download)

@@ -125,7 +125,7 @@ def test_psdigits_quick_mode_and_split(monkeypatch):
     monkeypatch.setenv("NNRNN_EDU_QUICK", "1")
     tr = data.psmnist("train")
     te = data.psmnist("test")
-    assert tr.name == te.name == "psDigits" and "quick mode" in tr.note
+    assert tr.name == te.name == "psDigits" and "quick tier" in tr.note
     assert len(tr) + len(te) == 1797 and len(te) == data.DIGITS_TEST_SIZE
     assert tr.inputs.min() >= 0 and tr.inputs.max() <= 1
     assert np.array_equal(tr.permutation, te.permutation)

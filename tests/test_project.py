@@ -63,9 +63,24 @@ def test_quick_mode_read_only_in_config():
     offenders = [
         p.relative_to(ROOT).as_posix()
         for p in (ROOT / "nnrnn_edu").rglob("*.py")
-        if "NNRNN_EDU_QUICK" in p.read_text() and p.name != "config.py"
+        if ("NNRNN_EDU_QUICK" in p.read_text() or "NNRNN_EDU_TIER" in p.read_text()) and p.name != "config.py"
     ]
     assert offenders == []
+
+
+def test_no_text_calls_itself_full_scale():
+    """Only the full tier is the paper's scale, and it is called "full tier": no library string, chapter,
+    README or build file may call anything "full scale" / "full-scale" (a cpu or quick run least of all)."""
+    files = [ROOT / "README.md", ROOT / "Makefile", ROOT / "jupyter_book_config.yml", ROOT / "environment.yml",
+             ROOT / "pyproject.toml", *sorted((ROOT / "book").glob("*.md")), *sorted((ROOT / "nnrnn_edu").rglob("*.py")),
+             *sorted((ROOT / "benchmarks").glob("*.py"))]
+    pattern = re.compile(r"full[\s_-]*scale", re.I)
+    offenders = [
+        f"{p.relative_to(ROOT).as_posix()}:{i}: {line.strip()}"
+        for p in files if p.exists()
+        for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)
+    ]
+    assert offenders == [], "\n".join(offenders)
 
 
 def _normalise(specs):

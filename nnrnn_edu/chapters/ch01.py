@@ -56,10 +56,10 @@ class FisherMemoryPreset:
 
 
 FISHER_MEMORY_PRESET = FisherMemoryPreset()
-"""Full-scale chapter-1 sizes."""
+"""Chapter-1 sizes of the cpu and full tiers (the linear theory needs no GPU: both are the paper's)."""
 
 FISHER_MEMORY_PRESET_QUICK = FisherMemoryPreset(sizes=(10, 20, 50, 100, 200, 400), pitfall_n=40, quick=True)
-"""Quick mode: the J_tot-versus-N plot stops at N = 400 instead of 2000 and the high-precision
+"""Quick tier: the J_tot-versus-N plot stops at N = 400 instead of 2000 and the high-precision
 check runs at N = 40; Figure 1 itself is unchanged."""
 
 
@@ -76,7 +76,7 @@ def fisher_memory_preset(quick: bool | None = None) -> FisherMemoryPreset:
     -------
     FisherMemoryPreset
 
-    See chapter 1, "Setup": chapters never read quick mode themselves, they ask for their preset.
+    See chapter 1, "Setup": chapters never read the tier themselves, they ask for their preset.
     """
     if quick is None:
         quick = config.quick_mode()

@@ -91,10 +91,10 @@ class DecodingPreset:
 
 
 DECODING_PRESET = DecodingPreset()
-"""Full-scale chapter-2 sizes."""
+"""Chapter-2 sizes of the cpu and full tiers (the paper's)."""
 
 DECODING_PRESET_QUICK = DecodingPreset(n_train=1000, n_test=500, quick=True)
-"""Quick mode: five times fewer sequences, same N, L and lags; the explorer keeps its sizes (with
+"""Quick tier: five times fewer sequences, same N, L and lags; the explorer keeps its sizes (with
 fewer than ~10 N sequences the decoder over-fits so much that held-out R^2 goes well below 0)."""
 
 
@@ -139,7 +139,7 @@ def figure2_networks(preset: DecodingPreset | None = None) -> dict[str, tuple[np
     Parameters
     ----------
     preset : DecodingPreset or None
-        ``None``: :func:`decoding_preset` (follows quick mode).
+        ``None``: :func:`decoding_preset` (follows the tier: quick or not).
 
     Returns
     -------
@@ -171,7 +171,7 @@ def figure2_curves(
     Parameters
     ----------
     preset : DecodingPreset or None
-        ``None``: :func:`decoding_preset` (follows quick mode).
+        ``None``: :func:`decoding_preset` (follows the tier: quick or not).
 
     Returns
     -------
@@ -283,7 +283,7 @@ def decoding_explorer_data(
     n : int
         Network size N.
     quick : bool or None
-        Sample sizes of the quick preset; ``None`` follows quick mode.
+        Sample sizes of the quick preset; ``None`` follows the tier (quick or not).
 
     Returns
     -------

@@ -1,7 +1,8 @@
 """Chapter 4, what training does to the network: its CPU runs, Table 2 and Figure 5 from trained runs.
 
-:func:`trained_runs` gets trained networks (full-scale results, else the small
-CPU grid :func:`chapter4_grid` trained now; :mod:`nnrnn_edu.chapters.results`);
+:func:`trained_runs` gets trained networks at one tier (the committed cpu-tier runs of chapter 3,
+the full tier's when they exist, or the quick grid :func:`chapter4_grid` trained now;
+:mod:`nnrnn_edu.chapters.results`);
 :func:`select_runs` keeps the successful ones, as the paper does;
 :func:`henrici_table` and :func:`weight_profiles` reduce them to the paper's
 Table 2 and Figure 5 with the numerics of :mod:`nnrnn_edu.analysis`.
@@ -21,9 +22,10 @@ from .._validate import positive_int
 from ..analysis import PULSE_STEPS, henrici_indices, mean_weight_profile
 from ..connectivity import KINDS
 from ..training.records import load_model
-from ..training.sweep import SweepGrid, grid
+from ..training.config import resolve_tier
 from ..training.records import check_writable
-from .results import Sources, found_results, results_or_train
+from ..training.sweep import SweepGrid, grid
+from .results import Sources, tier_results
 
 PAPER_TABLE2 = {
     "addition": {"identity": (2.33, 1.02), "orthogonal": (2.74, 0.07)},
@@ -39,41 +41,30 @@ CHAPTER4_INITS: tuple[str, ...] = ("identity", "orthogonal")
 """Initialisers of the paper's Table 2 and Figure 5 (the normal ones, lambda = 1)."""
 
 CHAPTER4_LEARNING_RATES: dict[str, tuple[float, ...]] = {"addition": (3e-4, 2e-4), "psmnist": (1e-3, 5e-4)}
-"""Learning rates of chapter 4's CPU runs, per task (measured: with these most runs succeed;
+"""Learning rates of chapter 4's quick-tier runs, per task (measured: with these most runs succeed;
 orthogonal networks on addition mostly fail at 1e-3 within the budget)."""
 
-CHAPTER4_SEEDS: dict[bool, tuple[int, ...]] = {True: (1, 2, 3), False: (1, 2, 3, 4)}
-"""Seeds of chapter 4's CPU runs: quick mode (True) and the book's CPU build (False)."""
+CHAPTER4_SEEDS: tuple[int, ...] = (1, 2, 3)
+"""Seeds of chapter 4's quick-tier runs."""
 
-CHAPTER4_UPDATES: dict[bool, dict[str, int]] = {
-    True: {"addition": 1200, "psmnist": 1600},
-    False: {"addition": 2400, "psmnist": 3200},
-}
-"""Updates per run of chapter 4's CPU runs, per mode (quick: True) and task."""
+CHAPTER4_UPDATES: dict[str, int] = {"addition": 1200, "psmnist": 1600}
+"""Updates per run of chapter 4's quick-tier runs, per task (chapter 3's 400 are too few to succeed)."""
 
 
-def chapter4_grid(
-    task: str,
-    quick: bool | None = None,
-    inits: Iterable[str] = CHAPTER4_INITS,
-) -> SweepGrid:
-    """The small CPU training grid that chapter 4 analyses when there are no full-scale results.
+def chapter4_grid(task: str, inits: Iterable[str] = CHAPTER4_INITS) -> SweepGrid:
+    """Chapter 4's grid at the quick tier: normal networks trained until most succeed, in about a minute.
 
-    The quick presets of :func:`nnrnn_edu.training.sweep.grid` (addition with T = 60,
-    psDigits for psMNIST), lambda = 1, learning rates :data:`CHAPTER4_LEARNING_RATES`,
-    seeds :data:`CHAPTER4_SEEDS` and budgets :data:`CHAPTER4_UPDATES`: long
-    enough that most runs succeed (chapter 3's 400 updates are not). Quick mode:
-    2 x 2 x 3 = 12 runs per task (about 45 s for both tasks on two CPU cores);
-    otherwise 16 runs per task of twice the length (about 2 minutes). Neither is
-    the paper's experiment.
+    The quick presets of :func:`nnrnn_edu.training.sweep.grid` (addition with T = 60, psDigits for
+    psMNIST), lambda = 1, learning rates :data:`CHAPTER4_LEARNING_RATES`, seeds
+    :data:`CHAPTER4_SEEDS` and budgets :data:`CHAPTER4_UPDATES`: 2 x 2 x 3 = 12 runs per task (about
+    45 s for both tasks on two CPU cores). A smoke run, not the paper's experiment; the cpu and full
+    tiers analyse the runs of chapter 3's grid instead.
 
     Parameters
     ----------
     task : {"addition", "psmnist"}
-        Any task of :data:`nnrnn_edu.tasks.TASKS` is accepted; copy has no settings
-        of its own here and uses addition's.
-    quick : bool or None
-        None follows :func:`nnrnn_edu.config.quick_mode`.
+        Any task of :data:`nnrnn_edu.tasks.TASKS` is accepted; copy has no settings of its own
+        here and uses addition's.
     inits : iterable of str
         Initialisers, each at scale 1.0.
 
@@ -84,14 +75,11 @@ def chapter4_grid(
     """
     if task not in _tasks.TASKS:
         raise ValueError(f"task must be one of {_tasks.TASKS}, got {task!r}")
-    if quick is None:
-        quick = _config.quick_mode()
-    quick = bool(quick)
     inits = _inits(inits)
-    updates = CHAPTER4_UPDATES[quick].get(task, CHAPTER4_UPDATES[quick]["addition"])
+    updates = CHAPTER4_UPDATES.get(task, CHAPTER4_UPDATES["addition"])
     return grid(
-        task, quick=True, inits=list(inits), scales={i: (1.0,) for i in inits},
-        lrs=CHAPTER4_LEARNING_RATES.get(task, CHAPTER4_LEARNING_RATES["addition"]), seeds=CHAPTER4_SEEDS[quick],
+        task, tier="quick", inits=list(inits), scales={i: (1.0,) for i in inits},
+        lrs=CHAPTER4_LEARNING_RATES.get(task, CHAPTER4_LEARNING_RATES["addition"]), seeds=CHAPTER4_SEEDS,
         max_updates=updates, eval_every=updates // 4,
     )
 
@@ -124,18 +112,16 @@ def trained_runs(
     tasks: Iterable[str] = CHAPTER4_TASKS,
     inits: Iterable[str] = CHAPTER4_INITS,
     results_dir: str | None = None,
-    quick: bool | None = None,
+    tier: str | None = None,
+    train: bool | None = None,
     progress: bool = True,
 ) -> tuple[list[dict], Sources]:
-    """Trained networks for chapter 4, from the best source available, and where they come from.
+    """Trained networks for chapter 4 at one tier, and where they come from.
 
-    For each task: if ``results_dir`` holds full-scale results
-    (:func:`nnrnn_edu.training.summary.is_full_scale`) of these initialisers with at least
-    one successful run, all of them with stored weights are used (every scale and
-    learning rate, as in the paper's Table 2). Otherwise :func:`chapter4_grid` is
-    trained now with :func:`nnrnn_edu.training.sweep.run_sweep` into
-    ``results_dir/quick/<quick|cpu>/chapter4/<task>``; finished runs there are
-    reused, so running the chapter again costs nothing.
+    Quick tier: :func:`chapter4_grid`, trained now into ``<results_dir>/quick/chapter4/<task>``
+    (finished runs are reused, so running the chapter again costs nothing). Cpu and full tiers: the
+    runs of these initialisers in chapter 3's grid of the tier
+    (:func:`nnrnn_edu.training.sweep.grid`), read from ``<results_dir>/<tier>/<task>``.
 
     Parameters
     ----------
@@ -145,44 +131,42 @@ def trained_runs(
         Initialisers, default :data:`CHAPTER4_INITS`.
     results_dir : str or None
         None: :func:`nnrnn_edu.config.results_dir`.
-    quick : bool or None
-        Size of the CPU grid; None follows :func:`nnrnn_edu.config.quick_mode`.
+    tier : {"quick", "cpu", "full"} or None
+        None follows :func:`nnrnn_edu.config.tier`.
+    train : bool or None
+        Train unfinished runs first; None: only at the quick tier.
     progress : bool
         tqdm progress bars while training.
 
     Returns
     -------
     runs : list of dict
-        Final result records (:func:`nnrnn_edu.training.summary.load_results` format, with
-        ``path``), diverged runs included (they have no weights and are left out
-        by the analyses). Load a network with
-        :func:`nnrnn_edu.training.records.load_model`.
+        Final result records (with ``path``), diverged runs included (they have no weights and are
+        left out by the analyses). Load a network with :func:`nnrnn_edu.training.records.load_model`.
     sources : Sources
-        One :class:`~nnrnn_edu.chapters.results.Source` per task; ``str(sources)`` is the caption,
-        e.g. ``"addition: small CPU run (quick preset: T = 60, N = 100, 1200 updates, 12 runs), not
-        the paper's experiment; ..."``.
+        One :class:`~nnrnn_edu.chapters.results.Source` per task; ``str(sources)`` is the caption.
 
     """
     tasks = _tasks_arg(tasks)
     inits = _inits(inits)
-    if quick is None:
-        quick = _config.quick_mode()
+    t = resolve_tier(None, tier)
+    if train is None:
+        train = t == "quick"
     rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
-    check_writable(rd, "results_dir" if results_dir is not None else f"${_config.RESULTS_DIR_ENV_VAR} (the results directory)")
-    found = found_results(rd)
+    if train:
+        check_writable(rd, "results_dir" if results_dir is not None else f"${_config.RESULTS_DIR_ENV_VAR} (the results directory)")
     runs: list[dict] = []
-    sources = []
+    sources, problems = [], []
     for task in tasks:
-        got, source = results_or_train(
-            task, [r for r in found if r["config"]["task"] == task and r["config"]["init"] in inits
-                   and r["config"].get("model", "vanilla") == "vanilla"],
-            lambda full: any(r.get("success") and r.get("weights_file") for r in full),
-            lambda: chapter4_grid(task, quick, inits),
-            os.path.join(rd, "quick", "quick" if quick else "cpu", "chapter4", task), quick, progress,
-        )
+        if t == "quick":
+            g, out = chapter4_grid(task, inits), os.path.join(rd, "quick", "chapter4", task)
+        else:
+            g, out = grid(task, tier=t, inits=list(inits)), os.path.join(rd, t, task)
+        got, source, bad = tier_results(g, out, t, train, progress)
         runs += got
         sources.append(source)
-    return runs, Sources(sources, found.problems)
+        problems += bad
+    return runs, Sources(sources, problems)
 
 
 class RunGroup(NamedTuple):

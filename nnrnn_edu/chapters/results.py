@@ -1,21 +1,25 @@
-"""Committed results, else train now: how a training chapter gets its runs, and says where they come from.
+"""A tier's results for a training chapter, and where they come from.
 
-Chapters 3 and 4 plot full-scale results when the results directory holds them
-(:func:`nnrnn_edu.training.summary.is_full_scale`); otherwise they train a small
-CPU grid on the spot (finished runs are reused, so a re-executed chapter costs
-nothing). :func:`results_or_train` does that for one task and returns a
-:class:`Source` that says which it was; :class:`Sources` collects one per task
+Every tier (:mod:`nnrnn_edu.config`) keeps its runs in ``<results_dir>/<tier>/<task>``:
+``results/quick`` is trained on the spot (minutes; not committed), ``results/cpu`` is committed
+to the repository (``make results-cpu`` trains it, hours on two cores) and ``results/full`` fills
+up when someone runs the paper's grid on a GPU. :func:`tier_results` trains a tier's grid when asked
+(finished runs are skipped, interrupted ones resume), then reads back the finished runs of exactly
+that grid and returns a :class:`Source` that says what they are: tier, task length, data set, grid,
+budget, how many runs have finished, commits and machines. :class:`Sources` collects one per task
 and prints as the caption the chapters show.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from .. import data as _data
 from ..tasks import task_spec
-from ..training.summary import Problem, Results, is_full_scale, load_results
+from ..training import identity as _identity
+from ..training.summary import Problem, Results, load_results
 from ..training.sweep import SweepGrid, run_sweep
 
 
@@ -26,40 +30,56 @@ class Source:
     Attributes
     ----------
     task : str
-    full_scale : bool
-        True: results of the paper's protocol found on disk; False: a small CPU grid trained now.
+    tier : {"quick", "cpu", "full"}
     n_runs : int
-        Runs used.
-    devices, commits : tuple of str
-        Devices and (7-digit) git commits of the full-scale results (empty for a CPU grid).
-    preset : str
-        ``"quick preset"`` or ``"chapter preset"`` for a CPU grid ("" for full-scale results).
-    data : str
-        ``"T = 60"`` or ``"psDigits, T = 64"`` for a CPU grid.
-    hidden_size : int or None
+        Finished runs of the tier's grid found (diverged ones included).
+    n_grid : int
+        Runs in the tier's grid.
+    dataset : str
+        ``"copy"``, ``"addition"``, or the psMNIST data set (``"psMNIST"``, ``"psFashion-MNIST"``,
+        ``"psDigits"``).
+    seq_len, hidden_size : int
+        T and N.
     updates : int or None
-        Updates per run of a CPU grid.
+        Update budget per run (None: the paper's 100 epochs).
+    grid : str
+        E.g. ``"4 initialisers x 2 learning rates x 4 seeds"``.
+    commits, machines : tuple of str
+        Git commits (7 digits, ``-dirty`` kept) and machines (device or CPU) of the runs found.
     """
 
     task: str
-    full_scale: bool
+    tier: str
     n_runs: int
-    devices: tuple[str, ...] = ()
+    n_grid: int
+    dataset: str
+    seq_len: int
+    hidden_size: int
+    updates: int | None
+    grid: str
     commits: tuple[str, ...] = ()
-    preset: str = ""
-    data: str = ""
-    hidden_size: int | None = None
-    updates: int | None = None
+    machines: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        """Whether every run of the grid has finished."""
+        return self.n_runs >= self.n_grid
 
     @property
     def description(self) -> str:
-        """E.g. ``"full-scale results (2112 runs on cuda, commit 1a2b3c4)"`` or ``"small CPU run (quick
-        preset: T = 60, N = 100, 400 updates, 8 runs), not the paper's experiment"``."""
-        if self.full_scale:
-            return (f"full-scale results ({self.n_runs} runs on {', '.join(self.devices)}, "
-                    f"commit {', '.join(self.commits)})")
-        return (f"small CPU run ({self.preset}: {self.data}, N = {self.hidden_size}, {self.updates} updates, "
-                f"{self.n_runs} runs), not the paper's experiment")
+        """E.g. ``"cpu tier, T = 500, N = 100, 20 000 updates per run, 4 initialisers x 2 learning rates
+        x 4 seeds: 24 of 32 runs finished (commit 1a2b3c4 on AMD EPYC, 2 cores)"``."""
+        data = f"{self.dataset}, T = {self.seq_len}" if self.task == "psmnist" else f"T = {self.seq_len}"
+        budget = "up to 100 epochs" if self.updates is None else f"{self.updates:,} updates".replace(",", " ")
+        head = f"{self.tier} tier{' (a smoke run)' if self.tier == 'quick' else ''}, {data}, N = {self.hidden_size}, "
+        head += f"{budget} per run, {self.grid}: "
+        if not self.n_runs:
+            return head + f"none of {self.n_grid} runs finished yet"
+        done = f"all {self.n_grid} runs" if self.complete else f"{self.n_runs} of {self.n_grid} runs finished"
+        where = ""
+        if self.commits:
+            where = f" (commit {', '.join(self.commits)} on {'; '.join(self.machines)})"
+        return head + done + where
 
     def __str__(self) -> str:
         return f"{self.task}: {self.description}"
@@ -89,6 +109,14 @@ class Sources(Mapping):
     def __len__(self) -> int:
         return len(self._by_task)
 
+    @property
+    def tier(self) -> str:
+        """The tier of the sources (they share one)."""
+        tiers = {s.tier for s in self._by_task.values()}
+        if len(tiers) != 1:
+            raise ValueError(f"these sources mix tiers {sorted(tiers)}")
+        return tiers.pop()
+
     def __str__(self) -> str:
         return "; ".join(str(s) for s in self._by_task.values())
 
@@ -96,71 +124,84 @@ class Sources(Mapping):
         return f"Sources({list(self._by_task.values())!r})"
 
 
-def results_or_train(
-    task: str,
-    found: list[dict],
-    accept: Callable[[list[dict]], bool],
-    make_grid: Callable[[], SweepGrid],
+def _grid_text(g: SweepGrid) -> str:
+    n_scales = {len(v) for v in g.scales.values()}
+    scales = "" if n_scales == {1} else " x their scales"
+    return (f"{len(g.scales)} initialiser{'s' if len(g.scales) > 1 else ''}{scales} x {len(g.lrs)} learning "
+            f"rate{'s' if len(g.lrs) > 1 else ''} x {len(g.seeds)} seed{'s' if len(g.seeds) > 1 else ''}")
+
+
+def _candidates(g: SweepGrid) -> list[list]:
+    """The grid's configurations once per data set it may have used, in order of preference."""
+    configs = g.configs()
+    if g.task != "psmnist" or g.base.data_source != "auto":
+        return [configs]
+    return [[c.replace(data_source=s) for c in configs] for s in ("mnist", "fashion", "digits")]
+
+
+def tier_results(
+    g: SweepGrid,
     out_dir: str,
-    quick: bool,
+    tier: str,
+    train: bool = False,
     progress: bool = True,
-) -> tuple[list[dict], Source]:
-    """One task's runs: full-scale results from ``found`` if they will do, else a CPU grid trained now.
+) -> tuple[list[dict], Source, list[Problem]]:
+    """The finished runs of one tier's grid for one task, training it first if asked.
 
     Parameters
     ----------
-    task : str
-    found : list of dict
-        Result records already filtered to what the chapter wants (task, initialisers); the
-        final full-scale ones among them are candidates.
-    accept : callable
-        Given the full-scale candidates, whether to use them (e.g. "any", or "one succeeded and
-        stored its weights").
-    make_grid : callable
-        Builds the CPU grid to train otherwise.
+    g : SweepGrid
+        The tier's grid (:func:`nnrnn_edu.training.sweep.grid` ``(task, tier=tier)``).
     out_dir : str
-        Where that grid's results go (finished runs there are reused).
-    quick : bool
-        Whether the grid is the quick preset (for the caption).
+        Its results directory (``<results_dir>/<tier>/<task>``).
+    tier : {"quick", "cpu", "full"}
+    train : bool
+        Train the grid's unfinished runs now (:func:`~nnrnn_edu.training.sweep.run_sweep`:
+        finished ones are skipped, interrupted ones resume). False only reads what is there.
     progress : bool
         Progress bars while training.
 
     Returns
     -------
     runs : list of dict
-        Final result records (with ``path``), sorted by run name.
+        Final result records of the grid's runs (with ``path``), sorted by name. For psMNIST
+        with ``data_source="auto"`` the data set with results is used, MNIST before
+        Fashion-MNIST before psDigits.
     source : Source
+    problems : list of Problem
+        Files under ``out_dir`` that could not be used.
     """
-    full = [r for r in found if r["status"] != "running" and is_full_scale(r)]
-    if full and accept(full):
-        return full, Source(
-            task, True, len(full),
-            devices=tuple(sorted({str(r.get("provenance", {}).get("device")) for r in full})),
-            commits=tuple(sorted({str(r.get("provenance", {}).get("git_commit"))[:7] for r in full})),
-        )
-    g = make_grid()
-    runs = [r for r in run_sweep(g, out_dir, progress=progress) if r["status"] != "running"]
-    b = g.base
-    return runs, Source(
-        task, False, len(g), preset="quick preset" if quick else "chapter preset",
-        data="psDigits, T = 64" if task == "psmnist" else f"T = {b.seq_len}",
-        hidden_size=b.hidden_size or task_spec(task).hidden_size, updates=b.max_updates,
+    if train:
+        run_sweep(g, out_dir, progress=progress)
+    found = load_results(out_dir) if os.path.isdir(out_dir) else Results()
+    finished = [r for r in found if r["status"] != "running"]
+    runs: list[dict] = []
+    configs = _candidates(g)[0]
+    for configs in _candidates(g):
+        keys = {_identity.run_key(_identity.resolve(c)) for c in configs}
+        runs = [r for r in finished if _identity.of_result(r)[0] in keys]
+        if runs:
+            break
+    base = _identity.resolve(configs[0])
+    spec = task_spec("psdigits" if base.task == "psmnist" and base.data_source == "digits" else base.task)
+    dataset = _data.DATASET_NAMES[base.data_source] if base.task == "psmnist" else base.task
+    source = Source(
+        g.task, tier, len(runs), len(g), dataset,
+        spec.seq_len if base.task == "psmnist" else (base.seq_len or spec.seq_len),
+        base.hidden_size or spec.hidden_size, base.max_updates, _grid_text(g),
+        commits=tuple(sorted({str(r.get("provenance", {}).get("git_commit"))[:7] + (
+            "-dirty" if str(r.get("provenance", {}).get("git_commit", "")).endswith("-dirty") else "")
+            for r in runs})),
+        machines=tuple(sorted({_machine(r) for r in runs})),
     )
+    return sorted(runs, key=lambda r: r["name"]), source, list(found.problems)
 
 
-def found_results(results_dir: str) -> Results:
-    """Every result record below ``results_dir`` (none if it does not exist), and the files left out.
-
-    Parameters
-    ----------
-    results_dir : str
-
-    Returns
-    -------
-    Results
-        See :func:`nnrnn_edu.training.summary.load_results`.
-    """
-    return load_results(results_dir) if os.path.isdir(results_dir) else Results()
+def _machine(result: Mapping) -> str:
+    p = result.get("provenance", {})
+    if p.get("gpu"):
+        return str(p["gpu"])
+    return str(p.get("machine") or p.get("platform") or p.get("device") or "unknown machine")
 
 
-__all__ = ["Source", "Sources", "found_results", "results_or_train"]
+__all__ = ["Source", "Sources", "tier_results"]

@@ -116,7 +116,7 @@ def plot_decoding_figure(
     fig.suptitle(
         f"Decoding s(L-k) from h(L): N = {p.n}, L = {p.seq_len}, "
         f"{p.n_train} training / {p.n_test} held-out sequences"
-        + (" (quick mode)" if p.quick else ""),
+        + (" (quick tier)" if p.quick else ""),
         fontsize=10,
     )
     fig.tight_layout()

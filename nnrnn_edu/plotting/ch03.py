@@ -94,7 +94,12 @@ def plot_task_examples(
     return fig
 
 
-def plot_figure3(summary: Mapping[str, Mapping], source: str = "", fig: Figure | None = None) -> Figure:
+def plot_figure3(
+    summary: Mapping[str, Mapping],
+    source: str = "",
+    fig: Figure | None = None,
+    reference: Mapping[str, Mapping[str, tuple[int, int]]] | None = None,
+) -> Figure:
     """Paper Figure 3: best validation curve per initialiser (top) and success counts (bottom), per task.
 
     Parameters
@@ -105,10 +110,14 @@ def plot_figure3(summary: Mapping[str, Mapping], source: str = "", fig: Figure |
         each row's ``best_setting`` gives the curve (mean over seeds, shaded s.e.m.)
         and its ``n_success``/``n_runs`` the bar.
     source : str
-        Where the results come from (e.g. ``"quick run on CPU"`` or
-        ``"full-scale GPU results in results/"``); shown in the title.
+        Where the results come from (e.g. a :class:`~nnrnn_edu.chapters.results.Sources` caption); shown in the title.
     fig : Figure or None
         Figure to draw into (cleared first).
+    reference : mapping or None
+        The paper's success counts, ``{task: {init: (n_success, n_runs)}}`` (e.g.
+        ``{"copy": ch03.PAPER_COPY_SUCCESS}``). When given for a task, its bottom panel shows the
+        fraction of successful runs, ours (solid, labelled ``c/n``) beside the paper's (hatched,
+        labelled ``paper c/n``), since the two grids differ in size.
 
     Returns
     -------
@@ -155,13 +164,33 @@ def plot_figure3(summary: Mapping[str, Mapping], source: str = "", fig: Figure |
         names = list(models)
         counts = [models[i]["n_success"] for i in names]
         totals = [models[i]["n_runs"] for i in names]
-        bars = ax.bar(range(len(names)), counts, color=[KIND_COLORS.get(i, "0.5") for i in names])
-        for bar, c, n in zip(bars, counts, totals):
-            ax.annotate(f"{c}/{n}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                        ha="center", va="bottom", fontsize=8)
+        colors = [KIND_COLORS.get(i, "0.5") for i in names]
+        ref = (reference or {}).get(task)
+        if ref is None:
+            bars = ax.bar(range(len(names)), counts, color=colors)
+            for bar, c, n in zip(bars, counts, totals):
+                ax.annotate(f"{c}/{n}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                            ha="center", va="bottom", fontsize=8)
+            ax.set_ylabel("successful runs")
+            ax.set_ylim(0, max(totals + [1]) * 1.15)
+        else:
+            x = np.arange(len(names))
+            ours = [c / n if n else 0.0 for c, n in zip(counts, totals)]
+            bars = ax.bar(x - 0.2, ours, width=0.4, color=colors, label="ours")
+            for bar, c, n in zip(bars, counts, totals):
+                ax.annotate(f"{c}/{n}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                            ha="center", va="bottom", fontsize=8)
+            pc = [ref.get(i, (0, 0)) for i in names]
+            pbars = ax.bar(x + 0.2, [c / n if n else 0.0 for c, n in pc], width=0.4, color="white",
+                           edgecolor=colors, hatch="///", label="paper")
+            for bar, (c, n) in zip(pbars, pc):
+                if n:
+                    ax.annotate(f"paper\n{c}/{n}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                                ha="center", va="bottom", fontsize=7)
+            ax.set_ylabel("fraction of runs successful")
+            ax.set_ylim(0, max(ours + [0.1]) * 1.35)
+            ax.legend(fontsize=7, loc="upper left")
         ax.set_xticks(range(len(names)), [KIND_LABELS.get(i, i) for i in names], rotation=15, fontsize=8)
-        ax.set_ylabel("successful runs")
-        ax.set_ylim(0, max(totals + [1]) * 1.15)
     width = int(fig.get_figwidth() * 11)  # characters per line at fontsize 9
     title = "Training with non-normal initialisers (paper Figure 3)"
     if source:

@@ -1,7 +1,7 @@
 """Training recurrent models with the paper's protocol: one loop for single runs, ensembles and sweeps.
 
 - :mod:`~nnrnn_edu.training.config` - :class:`TrainConfig` (everything that defines a run) and
-  :func:`preset` (the paper's protocol per task, full or quick);
+  :func:`preset` (the paper's protocol per task at each tier: quick, cpu, full);
 - :mod:`~nnrnn_edu.training.stream` - a run's data stream, validation set and schedule;
 - :mod:`~nnrnn_edu.training.optim` - per-model RMSprop and gradient clipping for stacked ensembles;
 - :mod:`~nnrnn_edu.training.trainees` - what the loop trains: one model, a stacked vanilla
@@ -18,7 +18,8 @@ See chapter 3.
 from .config import TrainConfig, check_config, preset
 from .loop import train, train_ensemble
 from .records import STATUSES, is_finished, load_model, write_json_atomic
-from .summary import is_full_scale, load_results, summarize, summary_table
+from .identity import result_tier
+from .summary import load_results, summarize, summary_table
 from .sweep import grid, run_sweep
 
 __all__ = [
@@ -27,10 +28,10 @@ __all__ = [
     "check_config",
     "grid",
     "is_finished",
-    "is_full_scale",
     "load_model",
     "load_results",
     "preset",
+    "result_tier",
     "run_sweep",
     "summarize",
     "summary_table",

@@ -2,8 +2,8 @@
 
 :func:`load_results` reads result files; :func:`summarize` turns them into the
 paper's Figure 3 per task and initialiser (best setting averaged over seeds,
-best run, success counts); :func:`summary_table` prints that; :func:`is_full_scale`
-tells results of the paper's protocol from smaller ones. See chapter 3.
+best run, success counts) and says each task's tier
+(:func:`~nnrnn_edu.training.identity.result_tier`); :func:`summary_table` prints that. See chapter 3.
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def summarize(
     Returns
     -------
     Summary
-        A dict ``{task: {"protocol", "dataset", "baseline_loss", "success_threshold", "models":
+        A dict ``{task: {"protocol", "tier", "dataset", "baseline_loss", "success_threshold", "models":
         {init: row}}}`` with models in :data:`MODEL_ORDER`, and ``problems`` (the files
         :func:`load_results` left out). ``dataset`` is the data set's real name (psMNIST or
         psDigits for the psmnist task). Each ``row`` has ``n_runs`` (final
@@ -244,7 +244,7 @@ def summarize(
         for r in runs:
             models.setdefault(r["config"]["init"], []).append(r)
         out[t] = {
-            "protocol": pid, "dataset": first.get("dataset", {}).get("name", t),
+            "protocol": pid, "tier": result_tier(first), "dataset": first.get("dataset", {}).get("name", t),
             "baseline_loss": first.get("baseline_loss"), "success_threshold": first.get("success_threshold"),
             "models": {
                 init: _model_row(models[init])
@@ -336,21 +336,6 @@ def _best_setting(final: list[dict]) -> dict | None:
     }
 
 
-def is_full_scale(result: Mapping[str, Any]) -> bool:
-    """Whether a result is of the full tier (:func:`result_tier`): the paper's protocol and budget.
-
-    Parameters
-    ----------
-    result : dict
-        A result record.
-
-    Returns
-    -------
-    bool
-    """
-    return result_tier(result) == "full"
-
-
 def summary_table(summary: dict) -> str:
     """A plain-text table of :func:`summarize`'s output (one line per task and model, then the files left out).
 
@@ -367,7 +352,8 @@ def summary_table(summary: dict) -> str:
     lines = []
     for t, entry in summary.items():
         thr = entry.get("success_threshold")
-        head = f"{t} ({entry['dataset']}, protocol {entry['protocol']})" if "protocol" in entry else t
+        head = (f"{t} ({entry.get('tier', '?')} tier, {entry['dataset']}, protocol {entry['protocol']})"
+                if "protocol" in entry else t)
         lines.append(f"{head}: success = final validation loss < {thr:.4g}" if _finite(thr) else f"{head}:")
         lines.append(f"  {'model':<11} {'success':>9} {'diverged':>9} {'running':>8}  best run (final val loss)")
         for init, row in entry["models"].items():
@@ -390,7 +376,6 @@ __all__ = [
     "REQUIRED_KEYS",
     "Results",
     "Summary",
-    "is_full_scale",
     "load_results",
     "summarize",
     "summary_table",

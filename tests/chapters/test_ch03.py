@@ -1,4 +1,4 @@
-"""Chapter 3's CPU sweep and Figure 3 from the best results available (nnrnn_edu.chapters.ch03)."""
+"""Chapter 3: Figure 3 at each tier, read from <results_dir>/<tier>/<task> (nnrnn_edu.chapters.ch03)."""
 
 import os
 
@@ -8,35 +8,70 @@ from _fake_results import fake_result
 
 from nnrnn_edu import training
 from nnrnn_edu.chapters import ch03
-from nnrnn_edu.training import summary
+from nnrnn_edu.training import identity, sweep
 
 
-def test_chapter_grid_sizes():
-    q, c = ch03.chapter_grid("copy", quick=True), ch03.chapter_grid("copy", quick=False)
-    assert len(q) == 8 and len(c) == 16
-    assert c.base.max_updates == ch03.CHAPTER_UPDATES > q.base.max_updates
-    assert not summary.is_full_scale({"config": c.configs()[0].to_dict()})
+def test_paper_copy_counts():
+    assert ch03.PAPER_COPY_SUCCESS == {"identity": (0, 594), "orthogonal": (0, 594), "chain": (46, 462), "fbchain": (11, 462)}
+    assert all(n == sweep.PAPER_RUNS_PER_MODEL[i] for i, (_, n) in ch03.PAPER_COPY_SUCCESS.items())
 
 
-def test_figure3_results_prefers_full_scale_results(tmp_path):
-    summary, source = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), quick=True, progress=False)
-    source = str(source)
-    assert "small CPU run (quick preset" in source and "psDigits" in source and "not the paper's" in source
+def test_quick_tier_trains_then_reuses(tmp_path):
+    summary, sources = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="quick", progress=False)
+    s = sources["psmnist"]
+    assert sources.tier == "quick" and s.complete and (s.n_runs, s.n_grid) == (8, 8)
+    assert str(sources).startswith("psmnist: quick tier (a smoke run), psDigits, T = 64, N = 25, 400 updates per run, "
+                                   "4 initialisers x 2 learning rates x 1 seed: all 8 runs")
     assert summary["psmnist"]["models"]["chain"]["n_runs"] == 2
-    assert len(list((tmp_path / "quick" / "quick" / "psmnist").glob("psmnist-vanilla-psDigits-*/*.json"))) == 8
-    again, _ = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), quick=True, progress=False)
+    files = list((tmp_path / "quick" / "psmnist").glob("psmnist-vanilla-psDigits-*/*.json"))
+    assert len(files) == 8
+    stamps = sorted(f.stat().st_mtime_ns for f in files)
+    again, _ = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="quick", progress=False)
+    assert sorted(f.stat().st_mtime_ns for f in files) == stamps  # reused, not retrained
     assert again["psmnist"]["models"]["chain"]["best"]["name"] == summary["psmnist"]["models"]["chain"]["best"]["name"]
-    # a full-scale result (e.g. copied from a GPU run) takes over for its task
-    cfg = training.preset("psmnist", quick=False).replace(init="chain", init_scale=1.0, lr=1e-4)
-    r = fake_result("psmnist", "chain", 1.0, 1e-4, 1, 0.5)
-    r.update(config=cfg.to_dict(), dataset={"name": "psMNIST"},
-             provenance={"device": "cuda", "git_commit": "abcdef123"})
-    os.makedirs(tmp_path / "full")
-    training.write_json_atomic(str(tmp_path / "full" / (r["name"] + ".json")), r)
-    summary, source = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), quick=True, progress=False)
-    assert str(source).startswith("psmnist: full-scale results (1 runs on cuda, commit abcdef1)")
-    assert source["psmnist"].full_scale and source["psmnist"].commits == ("abcdef1",)
-    assert list(summary["psmnist"]["models"]) == ["chain"]
     with pytest.raises(ValueError, match="tasks"):
         ch03.figure3_results(str(tmp_path), tasks="copy")
+    with pytest.raises(ValueError, match="tier"):
+        ch03.figure3_results(str(tmp_path), tier="medium")
 
+
+def _write(root, cfg, loss, dataset=None, commit="abcdef123", machine="AMD EPYC, 2 cores"):
+    r = fake_result(cfg.task, cfg.init, cfg.init_scale, cfg.lr, cfg.seed, loss)
+    r.update(config=cfg.to_dict(), dataset={"name": dataset or cfg.task},
+             provenance={"device": "cpu", "git_commit": commit, "machine": machine, "gpu": None})
+    os.makedirs(root, exist_ok=True)
+    training.write_json_atomic(os.path.join(root, r["name"] + ".json"), r)
+    return r
+
+
+def test_cpu_tier_reads_committed_runs_of_its_grid_only(tmp_path):
+    g = sweep.grid("copy", tier="cpu")
+    root = tmp_path / "cpu" / "copy" / identity.protocol_id(g.configs()[0])
+    for cfg in g.configs()[:5]:
+        _write(root, cfg, 0.01)
+    _write(root, g.configs()[0].replace(lr=3e-4), 0.01)  # not in the grid: ignored
+    summary, sources = ch03.figure3_results(str(tmp_path), tasks=("copy",), tier="cpu")  # never trains
+    s = sources["copy"]
+    assert (s.tier, s.n_runs, s.n_grid, s.seq_len, s.hidden_size, s.updates) == ("cpu", 5, 32, 500, 100, 20_000)
+    assert str(s) == ("copy: cpu tier, T = 500, N = 100, 20 000 updates per run, 4 initialisers x 2 learning rates x 4 seeds: "
+                      "5 of 32 runs finished (commit abcdef1 on AMD EPYC, 2 cores)")
+    assert sum(m["n_runs"] for m in summary["copy"]["models"].values()) == 5
+    # nothing yet for a task: said so, and no training
+    summary, sources = ch03.figure3_results(str(tmp_path), tasks=("addition",), tier="cpu")
+    assert summary == {} and str(sources).endswith("none of 32 runs finished yet")
+    assert not (tmp_path / "cpu" / "addition").exists()
+
+
+def test_psmnist_prefers_mnist_then_fashion(tmp_path):
+    g = sweep.grid("psmnist", tier="cpu")
+    out = tmp_path / "cpu" / "psmnist"
+    fashion = [c.replace(data_source="fashion") for c in g.configs()[:3]]
+    for c in fashion:
+        _write(out / identity.protocol_id(c), c, 0.5, dataset="psFashion-MNIST")
+    _, sources = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="cpu")
+    assert sources["psmnist"].dataset == "psFashion-MNIST" and sources["psmnist"].n_runs == 3
+    mnist = g.configs()[0].replace(data_source="mnist")
+    _write(out / identity.protocol_id(mnist), mnist, 0.5, dataset="psMNIST")
+    summary, sources = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="cpu")
+    assert sources["psmnist"].dataset == "psMNIST" and sources["psmnist"].n_runs == 1
+    assert "psMNIST, T = 784, N = 25" in str(sources)

@@ -11,13 +11,13 @@ from nnrnn_edu import analysis as an
 from nnrnn_edu import training
 from nnrnn_edu.chapters import ch04
 from nnrnn_edu.training import summary
-from nnrnn_edu.training import sweep
+from nnrnn_edu.training import identity, sweep
 
 
 TINY4 = dict(hidden_size=8, batch_size=8, val_size=32, eval_batch_size=16, threads=1, max_updates=20, eval_every=10)
 
 
-def _tiny_grid(task, quick=None, inits=ch04.CHAPTER4_INITS):
+def _tiny_grid(task, inits=ch04.CHAPTER4_INITS):
     extra = dict(seq_len=20) if task == "addition" else {}
     return sweep.grid(task, quick=True, inits=list(inits), scales={i: (1.0,) for i in inits},
                       lrs=(1e-3,), seeds=(1, 2), **TINY4, **extra)
@@ -45,59 +45,58 @@ def _with_success(runs):
     return out
 
 
-def test_chapter4_grid_quick_and_cpu():
+def test_chapter4_grid_is_quick():
     for task in ch04.CHAPTER4_TASKS:
-        q, f = ch04.chapter4_grid(task, quick=True), ch04.chapter4_grid(task, quick=False)
-        assert len(q) == 12 and len(f) == 16
-        for g, quick in ((q, True), (f, False)):
-            assert dict(g.scales) == {"identity": (1.0,), "orthogonal": (1.0,)}
-            assert g.lrs == ch04.CHAPTER4_LEARNING_RATES[task]
-            assert g.base.max_updates == ch04.CHAPTER4_UPDATES[quick][task]
-            assert not summary.is_full_scale({"config": g.base.to_dict()})
-    assert ch04.chapter4_grid("addition", quick=True).base.seq_len == 60
-    assert ch04.chapter4_grid("psmnist", quick=True).base.data_source == "digits"
+        q = ch04.chapter4_grid(task)
+        assert len(q) == 12 and dict(q.scales) == {"identity": (1.0,), "orthogonal": (1.0,)}
+        assert q.lrs == ch04.CHAPTER4_LEARNING_RATES[task] and q.seeds == ch04.CHAPTER4_SEEDS
+        assert q.base.max_updates == ch04.CHAPTER4_UPDATES[task]
+        assert identity.result_tier({"config": q.base.to_dict(), "dataset": {"name": "psDigits"}}) == "quick"
+    assert ch04.chapter4_grid("addition").base.seq_len == 60
+    assert ch04.chapter4_grid("psmnist").base.data_source == "digits"
 
 
-def test_trained_runs_trains_small_grid_once_then_reuses(tmp_path, monkeypatch):
+def test_trained_runs_quick_trains_once_then_reuses(tmp_path, monkeypatch):
     monkeypatch.setattr(ch04, "chapter4_grid", _tiny_grid)
-    runs, source = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), quick=True, progress=False)
+    runs, source = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), tier="quick", progress=False)
     assert len(runs) == 4 and {r["config"]["init"] for r in runs} == {"identity", "orthogonal"}
-    source = str(source)
-    assert source.startswith("addition: small CPU run (quick preset: T = 20, N = 8, 20 updates, 4 runs)")
-    assert "not the paper's experiment" in source
-    out = tmp_path / "quick" / "quick" / "chapter4" / "addition"
+    assert str(source).startswith("addition: quick tier (a smoke run), T = 20, N = 8, 20 updates per run, "
+                                  "2 initialisers x 1 learning rate x 2 seeds: all 4 runs")
+    out = tmp_path / "quick" / "chapter4" / "addition"
     files = sorted(out.glob("addition-vanilla-T20-*/*.json"))
     assert len(files) == 4 and all(r.get("weights_file") for r in runs)
     stamps = [f.stat().st_mtime_ns for f in files]
-    again, _ = ch04.trained_runs(tasks="addition", results_dir=str(tmp_path), quick=True, progress=False)
+    again, _ = ch04.trained_runs(tasks="addition", results_dir=str(tmp_path), tier="quick", progress=False)
     assert [f.stat().st_mtime_ns for f in files] == stamps  # reused, not retrained
     assert [r["name"] for r in again] == [r["name"] for r in runs]
-    _, cpu = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), quick=False, progress=False)
-    assert "chapter preset" in str(cpu) and not cpu["addition"].full_scale and (tmp_path / "quick" / "cpu" / "chapter4" / "addition").is_dir()
 
 
-def test_trained_runs_prefers_successful_full_scale_results(tmp_path, tiny_runs, monkeypatch):
-    full = training.preset("addition", quick=False).to_dict()
+def test_trained_runs_cpu_tier_reads_chapter3_runs(tmp_path, tiny_runs, monkeypatch):
+    """At the cpu tier chapter 4 analyses the normal networks of chapter 3's committed grid, never training."""
+    g = sweep.grid("addition", tier="cpu")
+    wanted = {(c.init, c.lr, c.seed): c for c in g.configs()}
     for r in tiny_runs:
         if r["config"]["task"] != "addition":
             continue
+        cfg = wanted[(r["config"]["init"], g.lrs[0], r["config"]["seed"])]
         rec = {k: v for k, v in r.items() if k != "path"}
-        rec["config"] = {**rec["config"], **{k: full[k] for k in summary._PROTOCOL_FIELDS}}
-        rec["success"] = True
-        (tmp_path / "gpu").mkdir(exist_ok=True)
-        with open(tmp_path / "gpu" / (r["name"] + ".json"), "w") as fh:
+        rec.update(config=cfg.to_dict(), name=cfg.run_name(), success=True)
+        rec["weights_file"] = cfg.run_name() + ".weights.pt"
+        d = tmp_path / "cpu" / "addition" / identity.protocol_id(cfg)
+        d.mkdir(parents=True, exist_ok=True)
+        with open(d / (cfg.run_name() + ".json"), "w") as fh:
             json.dump(rec, fh)
-        shutil.copy(os.path.join(os.path.dirname(r["path"]), r["weights_file"]), tmp_path / "gpu")
+        shutil.copy(os.path.join(os.path.dirname(r["path"]), r["weights_file"]), d / rec["weights_file"])
 
     def no_training(*args, **kwargs):
-        raise AssertionError("must not train when full-scale results exist")
+        raise AssertionError("the cpu tier must not train")
 
     monkeypatch.setattr(ch04, "chapter4_grid", no_training)
-    runs, source = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), progress=False)
-    assert len(runs) == 4 and all(summary.is_full_scale(r) for r in runs)
-    assert source["addition"].full_scale and str(source).startswith("addition: full-scale results (4 runs on cpu")
-    table = ch04.henrici_table(runs)
-    assert table["addition"]["identity"]["n"] == 2  # every full-scale success counts
+    monkeypatch.setattr(sweep, "run_sweep", no_training)
+    runs, source = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), tier="cpu", progress=False)
+    assert len(runs) == 4 and source.tier == "cpu"
+    assert (source["addition"].n_runs, source["addition"].n_grid) == (4, 16)  # identity and orthogonal: 2 x 8
+    assert all(identity.result_tier(r) == "cpu" for r in runs)
 
 
 def test_select_runs_success_fallback_and_labels():

@@ -53,6 +53,12 @@ def test_figure3_curves_are_seed_means_and_bars_count_successes():
     assert [t.get_text() for t in bottom.texts] == ["0/2", "2/2"]
     with pytest.raises(ValueError, match="summary"):
         plotting.plot_figure3({})
+    # beside the paper's counts: fractions, ours and the paper's
+    fig = plotting.plot_figure3(training.summarize(runs), "x", reference={"copy": {"chain": (46, 462), "orthogonal": (0, 594)}})
+    bottom = fig.axes[1]
+    np.testing.assert_allclose([p.get_height() for p in bottom.patches], [0.0, 1.0, 0.0, 46 / 462])
+    assert [t.get_text() for t in bottom.texts] == ["0/2", "2/2", "paper\n0/594", "paper\n46/462"]
+    assert bottom.get_ylabel() == "fraction of runs successful"
 
 
 def test_training_history():

@@ -66,18 +66,6 @@ def test_best_setting_is_averaged_over_seeds():
     assert summary.summarize(runs[-1:])["copy"]["models"]["chain"]["best_setting"] is None
 
 
-def test_is_full_scale():
-    full = training.preset("copy", quick=False).replace(init="identity", lr=3e-6, seed=4)
-    assert summary.is_full_scale({"config": full.to_dict(), "dataset": {"name": "copy"}})
-    quick = training.preset("copy", quick=True)
-    assert not summary.is_full_scale({"config": quick.to_dict()})
-    ps = training.preset("psmnist", quick=False).to_dict()
-    assert summary.is_full_scale({"config": ps, "dataset": {"name": "psMNIST"}})
-    assert not summary.is_full_scale({"config": ps, "dataset": {"name": "psDigits"}})  # offline fallback
-    with pytest.raises(ValueError, match="result"):
-        summary.is_full_scale({"name": "x"})
-
-
 def test_result_tier_is_read_from_the_settings():
     from nnrnn_edu.training.identity import result_tier as tier
 
@@ -151,4 +139,4 @@ def test_protocols_are_never_merged_and_datasets_named(tmp_path):
         summary.summarize(str(tmp_path), protocol="nope")
     ps = fake_result("psmnist", "chain", 1.0, 1e-3, 1, 0.5)
     assert summary.summarize([ps])["psmnist"]["dataset"] == "psDigits"
-    assert "psmnist (psDigits, protocol psmnist-vanilla-psDigits-" in summary.summary_table(summary.summarize([ps]))
+    assert "psmnist (quick tier, psDigits, protocol psmnist-vanilla-psDigits-" in summary.summary_table(summary.summarize([ps]))
