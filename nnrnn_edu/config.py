@@ -147,10 +147,24 @@ def results_dir() -> str:
     env = os.environ.get(RESULTS_DIR_ENV_VAR)
     if env:
         return os.path.abspath(os.path.expanduser(env))
+    return committed_results_dir() or os.path.abspath("results")
+
+
+def committed_results_dir() -> str | None:
+    """The repository's ``results/`` (results committed with the code, e.g. the cpu tier's pilot) when the
+    package runs from a source checkout, whatever ``NNRNN_EDU_RESULTS`` says; else None.
+
+    Returns
+    -------
+    str or None
+        An absolute path.
+
+    See chapter 3.
+    """
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     if os.path.isfile(os.path.join(repo, "pyproject.toml")) and os.path.isdir(os.path.join(repo, "book")):
         return os.path.join(repo, "results")
-    return os.path.abspath("results")
+    return None
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -224,6 +238,7 @@ __all__ = [
     "TIER_DESCRIPTIONS",
     "TIER_ENV_VAR",
     "check_tier",
+    "committed_results_dir",
     "data_dir",
     "environment_report",
     "quick_mode",

@@ -8,13 +8,14 @@ success counts the paper states in numbers.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from .. import config as _config
 from .. import tasks as _tasks
 from ..training.config import resolve_tier
 from ..training.records import check_writable
-from ..training.summary import summarize
+from ..training.summary import MODEL_ORDER, load_results, summarize
 from ..training.sweep import grid
 from .results import Sources, tier_results
 
@@ -78,4 +79,129 @@ def figure3_results(
     return (summarize(chosen) if chosen else {}), Sources(sources, problems)
 
 
-__all__ = ["PAPER_COPY_SUCCESS", "figure3_results"]
+PILOT_DIR = os.path.join("cpu", "pilot")
+"""Where the pilot that chose the cpu tier's grid lies, below the results directory (committed)."""
+
+
+def pilot_runs(results_dir: str | None = None) -> list[dict]:
+    """The runs of the pilot that chose the cpu tier's grid (committed in ``results/cpu/pilot``).
+
+    Parameters
+    ----------
+    results_dir : str or None
+        None: the repository's committed results (:func:`nnrnn_edu.config.committed_results_dir`),
+        else :func:`nnrnn_edu.config.results_dir`.
+
+    Returns
+    -------
+    list of dict
+        Result records.
+
+    Raises
+    ------
+    ValueError
+        If the pilot's directory is missing or holds no result.
+    """
+    rd = results_dir if results_dir is not None else (_config.committed_results_dir() or _config.results_dir())
+    path = os.path.join(os.fspath(rd), PILOT_DIR)
+    runs = load_results(path) if os.path.isdir(path) else []
+    if not runs:
+        raise ValueError(f"no pilot results in {path!r} (they are committed with the repository: clone it)")
+    return list(runs)
+
+
+class PilotCell(NamedTuple):
+    """One run of the pilot: where it ended.
+
+    Attributes
+    ----------
+    status : str
+    updates : int
+    final_val_loss, best_val_loss : float
+        NaN when the run recorded none (it diverged before its first validation).
+    """
+
+    status: str
+    updates: int
+    final_val_loss: float
+    best_val_loss: float
+
+
+def pilot_grid(runs: Iterable[Mapping]) -> dict[str, dict[tuple[str, float], PilotCell]]:
+    """The pilot's runs as ``{task: {(init, lr): PilotCell}}`` (one seed per cell).
+
+    Parameters
+    ----------
+    runs : iterable of dict
+        Final result records of the pilot (:func:`nnrnn_edu.training.summary.load_results`).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        If ``runs`` holds no record or two records of one task, initialiser and learning rate.
+    """
+    out: dict[str, dict[tuple[str, float], PilotCell]] = {}
+    for r in runs:
+        if not isinstance(r, Mapping) or "config" not in r:
+            raise ValueError(f"runs must hold result records, got {type(r).__name__}")
+        if r["status"] == "running":
+            continue
+        c = r["config"]
+        key = (c["init"], float(c["lr"]))
+        cells = out.setdefault(c["task"], {})
+        if key in cells:
+            raise ValueError(f"runs holds two pilot runs of {c['task']} {key}; the pilot has one seed per cell")
+        nan = float("nan")
+        cells[key] = PilotCell(r["status"], int(r["updates"]),
+                               nan if r.get("final_val_loss") is None else float(r["final_val_loss"]),
+                               nan if r.get("best_val_loss") is None else float(r["best_val_loss"]))
+    if not out:
+        raise ValueError("runs holds no finished pilot run")
+    return out
+
+
+def pilot_table_text(grid_: Mapping[str, Mapping[tuple[str, float], PilotCell]]) -> str:
+    """A plain-text table per task: final validation loss per initialiser (rows) and learning rate (columns).
+
+    ``diverged`` marks a run that became NaN/inf; ``exploded`` one whose loss is finite but more than
+    a thousand times the baseline.
+
+    Parameters
+    ----------
+    grid_ : dict
+        :func:`pilot_grid`.
+
+    Returns
+    -------
+    str
+    """
+    lines = []
+    for task, cells in grid_.items():
+        baseline = _tasks.baseline_loss(task, _tasks.task_spec(task).seq_len)
+        lrs = sorted({lr for _, lr in cells}, reverse=True)
+        inits = [i for i in MODEL_ORDER if any(k[0] == i for k in cells)]
+        updates = max(c.updates for c in cells.values())
+        lines.append(f"{task}: final validation loss after {updates} updates (baseline {baseline:.4g}, "
+                     f"success below {_tasks.SUCCESS_FRACTION * baseline:.4g})")
+        lines.append("  " + f"{'':<11}" + "".join(f"{f'lr {lr:g}':>12}" for lr in lrs))
+        for init in inits:
+            row = []
+            for lr in lrs:
+                c = cells.get((init, lr))
+                if c is None:
+                    row.append("-")
+                elif c.status == "diverged":
+                    row.append("diverged")
+                elif c.final_val_loss > 1000 * baseline:
+                    row.append("exploded")
+                else:
+                    row.append(f"{c.final_val_loss:.4f}")
+            lines.append("  " + f"{init:<11}" + "".join(f"{v:>12}" for v in row))
+    return "\n".join(lines)
+
+
+__all__ = ["PAPER_COPY_SUCCESS", "PILOT_DIR", "PilotCell", "figure3_results", "pilot_grid", "pilot_runs", "pilot_table_text"]

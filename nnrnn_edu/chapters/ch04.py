@@ -115,6 +115,7 @@ def trained_runs(
     tier: str | None = None,
     train: bool | None = None,
     progress: bool = True,
+    fallback: bool = True,
 ) -> tuple[list[dict], Sources]:
     """Trained networks for chapter 4 at one tier, and where they come from.
 
@@ -137,6 +138,10 @@ def trained_runs(
         Train unfinished runs first; None: only at the quick tier.
     progress : bool
         tqdm progress bars while training.
+    fallback : bool
+        When the cpu or full tier has no finished run of a task (its sweep has not reached it yet),
+        use the quick tier's grid for that task instead (trained now, about a minute), and say so:
+        that task's :class:`~nnrnn_edu.chapters.results.Source` is then of the quick tier.
 
     Returns
     -------
@@ -163,6 +168,11 @@ def trained_runs(
         else:
             g, out = grid(task, tier=t, inits=list(inits)), os.path.join(rd, t, task)
         got, source, bad = tier_results(g, out, t, train, progress)
+        if not got and t != "quick" and fallback:
+            problems += bad
+            g, out = chapter4_grid(task, inits), os.path.join(rd, "quick", "chapter4", task)
+            check_writable(rd, "results_dir" if results_dir is not None else f"${_config.RESULTS_DIR_ENV_VAR} (the results directory)")
+            got, source, bad = tier_results(g, out, "quick", True, progress)
         runs += got
         sources.append(source)
         problems += bad

@@ -46,6 +46,8 @@ class Source:
         E.g. ``"4 initialisers x 2 learning rates x 4 seeds"``.
     commits, machines : tuple of str
         Git commits (7 digits, ``-dirty`` kept) and machines (device or CPU) of the runs found.
+    where : str
+        The directory the runs were read from.
     """
 
     task: str
@@ -59,6 +61,7 @@ class Source:
     grid: str
     commits: tuple[str, ...] = ()
     machines: tuple[str, ...] = ()
+    where: str = ""
 
     @property
     def complete(self) -> bool:
@@ -74,7 +77,10 @@ class Source:
         head = f"{self.tier} tier{' (a smoke run)' if self.tier == 'quick' else ''}, {data}, N = {self.hidden_size}, "
         head += f"{budget} per run, {self.grid}: "
         if not self.n_runs:
-            return head + f"none of {self.n_grid} runs finished yet"
+            hint = ""
+            if self.tier == "cpu":
+                hint = " (committed in the repository's results/cpu: clone it, or run make results-cpu)"
+            return head + f"none of {self.n_grid} runs finished yet in {self.where or 'the results directory'}{hint}"
         done = f"all {self.n_grid} runs" if self.complete else f"{self.n_runs} of {self.n_grid} runs finished"
         where = ""
         if self.commits:
@@ -111,11 +117,10 @@ class Sources(Mapping):
 
     @property
     def tier(self) -> str:
-        """The tier of the sources (they share one)."""
+        """The tier of the sources, or ``"mixed"`` when tasks come from different tiers (chapter 4 falls
+        back to the quick tier for a task whose cpu-tier runs are not there yet)."""
         tiers = {s.tier for s in self._by_task.values()}
-        if len(tiers) != 1:
-            raise ValueError(f"these sources mix tiers {sorted(tiers)}")
-        return tiers.pop()
+        return tiers.pop() if len(tiers) == 1 else "mixed"
 
     def __str__(self) -> str:
         return "; ".join(str(s) for s in self._by_task.values())
@@ -193,6 +198,7 @@ def tier_results(
             "-dirty" if str(r.get("provenance", {}).get("git_commit", "")).endswith("-dirty") else "")
             for r in runs})),
         machines=tuple(sorted({_machine(r) for r in runs})),
+        where=out_dir,
     )
     return sorted(runs, key=lambda r: r["name"]), source, list(found.problems)
 

@@ -58,7 +58,8 @@ def test_cpu_tier_reads_committed_runs_of_its_grid_only(tmp_path):
     assert sum(m["n_runs"] for m in summary["copy"]["models"].values()) == 5
     # nothing yet for a task: said so, and no training
     summary, sources = ch03.figure3_results(str(tmp_path), tasks=("addition",), tier="cpu")
-    assert summary == {} and str(sources).endswith("none of 32 runs finished yet")
+    assert summary == {} and f"none of 32 runs finished yet in {tmp_path / 'cpu' / 'addition'}" in str(sources)
+    assert str(sources).endswith("(committed in the repository's results/cpu: clone it, or run make results-cpu)")
     assert not (tmp_path / "cpu" / "addition").exists()
 
 
@@ -75,3 +76,22 @@ def test_psmnist_prefers_mnist_then_fashion(tmp_path):
     summary, sources = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="cpu")
     assert sources["psmnist"].dataset == "psMNIST" and sources["psmnist"].n_runs == 1
     assert "psMNIST, T = 784, N = 25" in str(sources)
+
+
+def test_pilot_grid_and_table():
+    runs = [fake_result("copy", "chain", 1.02, 5e-5, 1, 0.039), fake_result("copy", "chain", 1.02, 3e-4, 1, 0.0416),
+            fake_result("copy", "identity", 1.0, 5e-5, 1, 4.7e20), fake_result("copy", "identity", 1.0, 3e-4, 1, 0.0, "running")]
+    diverged = fake_result("copy", "orthogonal", 1.0, 5e-5, 1, 0.0, "diverged")
+    diverged.update(final_val_loss=None, best_val_loss=None)
+    g = ch03.pilot_grid(runs + [diverged])
+    assert set(g["copy"]) == {("chain", 5e-5), ("chain", 3e-4), ("identity", 5e-5), ("orthogonal", 5e-5)}  # running left out
+    assert g["copy"][("chain", 5e-5)] == ch03.PilotCell("completed", 20, 0.039, 0.039)
+    text = ch03.pilot_table_text(g).splitlines()
+    assert text[0] == "copy: final validation loss after 20 updates (baseline 0.04159, success below 0.02079)"
+    assert text[1].split() == ["lr", "0.0003", "lr", "5e-05"]
+    assert text[2].split() == ["identity", "-", "exploded"] and text[3].split() == ["orthogonal", "-", "diverged"]
+    assert text[4].split() == ["chain", "0.0416", "0.0390"]
+    with pytest.raises(ValueError, match="two pilot runs"):
+        ch03.pilot_grid(runs[:1] * 2)
+    with pytest.raises(ValueError, match="no finished"):
+        ch03.pilot_grid([])

@@ -185,3 +185,13 @@ def test_weight_profiles_from_tiny_runs(tiny_runs):
 def test_chapter4_bad_input_names_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_trained_runs_falls_back_to_quick_when_the_tier_has_no_runs(tmp_path, monkeypatch):
+    monkeypatch.setattr(ch04, "chapter4_grid", _tiny_grid)
+    runs, sources = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path), tier="cpu", progress=False)
+    assert len(runs) == 4 and sources["addition"].tier == "quick" and sources.tier == "quick"
+    assert (tmp_path / "quick" / "chapter4" / "addition").is_dir()
+    runs, sources = ch04.trained_runs(tasks=("addition",), results_dir=str(tmp_path / "x"), tier="cpu",
+                                      progress=False, fallback=False)
+    assert runs == [] and sources["addition"].tier == "cpu" and sources["addition"].n_runs == 0
