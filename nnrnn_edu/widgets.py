@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as w
+from IPython.core.interactiveshell import InteractiveShell
 from IPython.display import display
 from matplotlib.figure import Figure
 
@@ -233,8 +234,7 @@ class _Explorer:
         self._enable_relevant()
         self.figure: Figure = type(self)._callback(**self.values())
         self.output = w.Output()
-        with self.output:
-            display(self.figure)
+        self._show()
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         columns = [w.VBox([self.controls[name] for name in column]) for column in self._columns]
@@ -260,9 +260,19 @@ class _Explorer:
     def _on_change(self, _change: dict) -> None:
         self._enable_relevant()
         type(self)._callback(**self.values(), fig=self.figure)
-        self.output.clear_output(wait=True)
-        with self.output:
-            display(self.figure)
+        self._show()
+
+    def _show(self) -> None:
+        """Put the figure into the Output area, replacing what was there, in one state update.
+
+        The outputs are set directly rather than captured with ``with self.output: display(...)``:
+        capturing makes nbclient (which executes the book) emulate the Output widget by sending
+        comm messages on the shell channel while it awaits the cell's reply on that channel, and
+        the reply can be lost: the build then waits forever with the kernel idle (measured on
+        2026-12-01: chapter 4's explorer cell hung in 3 of 3 runs under load; jupyter/nbclient#312).
+        """
+        data, metadata = InteractiveShell.instance().display_formatter.format(self.figure)
+        self.output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
     def _enable_relevant(self) -> None:
         """Grey out controls that do not affect the current figure (subclasses override)."""

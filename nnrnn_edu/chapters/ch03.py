@@ -180,7 +180,9 @@ def pilot_table_text(grid_: Mapping[str, Mapping[tuple[str, float], PilotCell]])
     str
     """
     lines = []
-    for task, cells in grid_.items():
+    order = [t for t in _tasks.TASKS if t in grid_] + [t for t in grid_ if t not in _tasks.TASKS]
+    for task in order:
+        cells = grid_[task]
         baseline = _tasks.baseline_loss(task, _tasks.task_spec(task).seq_len)
         lrs = sorted({lr for _, lr in cells}, reverse=True)
         inits = [i for i in MODEL_ORDER if any(k[0] == i for k in cells)]
