@@ -58,9 +58,11 @@ notebooks: setup
 test: datasets unit notebooks browser
 
 # --all: re-execute every chapter even when only the library changed (Sphinx skips unchanged sources).
-# Executing notebooks with ipywidgets can, rarely, block forever inside nbclient with the kernel idle
-# (jupyter/nbclient#312); the build is bounded by BOOK_TIMEOUT seconds and retried up to twice (seen on
-# 2026-12-01: two hangs in a row in chapter 2 while both cores were busy; the same chapter alone built in 23 s).
+# Executing notebooks with ipywidgets could block forever inside nbclient with the kernel idle
+# (jupyter/nbclient#312): nbclient emulates an Output widget that captures display() by sending on the
+# shell channel while it awaits the cell's reply there. The explorers no longer capture (they set their
+# Output's outputs directly; nnrnn_edu.widgets), which removed the hang we could reproduce (chapter 4,
+# 3 of 3 runs under load). The build stays bounded by BOOK_TIMEOUT seconds and retried up to twice.
 BOOK_TIMEOUT ?= 1200
 # The tier the book shows: cpu plots the committed results/cpu (quick trains smoke runs; full reads results/full).
 BOOK_TIER ?= cpu

@@ -181,11 +181,12 @@ def tier_results(
     found = load_results(out_dir) if os.path.isdir(out_dir) else Results()
     finished = [r for r in found if r["status"] != "running"]
     runs: list[dict] = []
-    configs = _candidates(g)[0]
-    for configs in _candidates(g):
-        keys = {_identity.run_key(_identity.resolve(c)) for c in configs}
+    configs = g.configs()  # with none found: the data set this machine would use
+    for candidate in _candidates(g):
+        keys = {_identity.run_key(_identity.resolve(c)) for c in candidate}
         runs = [r for r in finished if _identity.of_result(r)[0] in keys]
         if runs:
+            configs = candidate
             break
     base = _identity.resolve(configs[0])
     spec = task_spec("psdigits" if base.task == "psmnist" and base.data_source == "digits" else base.task)

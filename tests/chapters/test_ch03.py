@@ -95,3 +95,10 @@ def test_pilot_grid_and_table():
         ch03.pilot_grid(runs[:1] * 2)
     with pytest.raises(ValueError, match="no finished"):
         ch03.pilot_grid([])
+
+
+def test_psmnist_without_results_names_the_data_set_this_machine_would_use(tmp_path, monkeypatch):
+    from nnrnn_edu import data
+    monkeypatch.setattr(data, "resolve_source", lambda source="auto": "fashion")
+    _, sources = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="cpu")
+    assert sources["psmnist"].dataset == "psFashion-MNIST" and sources["psmnist"].seq_len == 784
