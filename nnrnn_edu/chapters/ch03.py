@@ -17,7 +17,7 @@ from ..training.config import resolve_tier
 from ..training.records import check_writable
 from ..training.summary import MODEL_ORDER, load_results, summarize
 from ..training.sweep import grid
-from .results import Sources, tier_results
+from .results import Sources, committed_results_dir, tier_results, tier_results_dir
 
 PAPER_COPY_SUCCESS: dict[str, tuple[int, int]] = {
     "identity": (0, 594),
@@ -42,8 +42,8 @@ def figure3_results(
     Parameters
     ----------
     results_dir : str or None
-        None: :func:`nnrnn_edu.config.results_dir`. Each task's runs live in
-        ``<results_dir>/<tier>/<task>``.
+        None: :func:`~nnrnn_edu.chapters.results.tier_results_dir` (the committed results for the
+        cpu tier). Each task's runs live in ``<results_dir>/<tier>/<task>``.
     tasks : sequence of str
     tier : {"quick", "cpu", "full"} or None
         None follows :func:`nnrnn_edu.config.tier`.
@@ -61,10 +61,10 @@ def figure3_results(
     sources : Sources
         One :class:`~nnrnn_edu.chapters.results.Source` per task; ``str(sources)`` is the caption.
     """
-    rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
     if isinstance(tasks, str) or not tasks or any(t not in _tasks.TASKS for t in tasks):
         raise ValueError(f"tasks must be a non-empty sequence of {_tasks.TASKS}, got {tasks!r}")
     t = resolve_tier(None, tier)
+    rd = tier_results_dir(t) if results_dir is None else os.fspath(results_dir)
     if train is None:
         train = t == "quick"
     if train:
@@ -89,8 +89,8 @@ def pilot_runs(results_dir: str | None = None) -> list[dict]:
     Parameters
     ----------
     results_dir : str or None
-        None: the repository's committed results (:func:`nnrnn_edu.config.committed_results_dir`),
-        else :func:`nnrnn_edu.config.results_dir`.
+        None: the repository's committed results
+        (:func:`~nnrnn_edu.chapters.results.committed_results_dir`, fetched once outside a checkout).
 
     Returns
     -------
@@ -102,7 +102,7 @@ def pilot_runs(results_dir: str | None = None) -> list[dict]:
     ValueError
         If the pilot's directory is missing or holds no result.
     """
-    rd = results_dir if results_dir is not None else (_config.committed_results_dir() or _config.results_dir())
+    rd = results_dir if results_dir is not None else committed_results_dir()
     path = os.path.join(os.fspath(rd), PILOT_DIR)
     runs = load_results(path) if os.path.isdir(path) else []
     if not runs:

@@ -25,7 +25,7 @@ from ..training.records import load_model
 from ..training.config import resolve_tier
 from ..training.records import check_writable
 from ..training.sweep import SweepGrid, grid
-from .results import Sources, tier_results
+from .results import Sources, tier_results, tier_results_dir
 
 PAPER_TABLE2 = {
     "addition": {"identity": (2.33, 1.02), "orthogonal": (2.74, 0.07)},
@@ -131,7 +131,8 @@ def trained_runs(
     inits : iterable of str
         Initialisers, default :data:`CHAPTER4_INITS`.
     results_dir : str or None
-        None: :func:`nnrnn_edu.config.results_dir`.
+        None: :func:`~nnrnn_edu.chapters.results.tier_results_dir` (the committed results for the
+        cpu tier).
     tier : {"quick", "cpu", "full"} or None
         None follows :func:`nnrnn_edu.config.tier`.
     train : bool or None
@@ -157,7 +158,7 @@ def trained_runs(
     t = resolve_tier(None, tier)
     if train is None:
         train = t == "quick"
-    rd = _config.results_dir() if results_dir is None else os.fspath(results_dir)
+    rd = tier_results_dir(t) if results_dir is None else os.fspath(results_dir)
     if train:
         check_writable(rd, "results_dir" if results_dir is not None else f"${_config.RESULTS_DIR_ENV_VAR} (the results directory)")
     runs: list[dict] = []

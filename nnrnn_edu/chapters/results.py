@@ -13,9 +13,15 @@ and prints as the caption the chapters show.
 from __future__ import annotations
 
 import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from .. import config as _config
 from .. import data as _data
 from ..tasks import task_spec
 from ..training import identity as _identity
@@ -211,4 +217,106 @@ def _machine(result: Mapping) -> str:
     return str(p.get("machine") or p.get("platform") or p.get("device") or "unknown machine")
 
 
-__all__ = ["Source", "Sources", "tier_results"]
+REPOSITORY_ARCHIVE = "https://github.com/nnrnn-edu/nnrnn_edu/archive/refs/heads/main.tar.gz"
+"""Where an installation without the repository (Colab, a wheel) fetches the committed ``results/``."""
+
+ARCHIVE_ENV_VAR = "NNRNN_EDU_RESULTS_ARCHIVE"
+"""Overrides :data:`REPOSITORY_ARCHIVE` (a URL, ``file://`` included)."""
+
+_SUFFIXES = (".json", ".weights.pt")
+
+
+def committed_results_dir(download: bool = True) -> str:
+    """The results committed with the repository (the cpu tier's runs and its pilot).
+
+    From a source checkout: its ``results/``. Otherwise (Colab, a wheel): a copy in
+    ``<data_dir>/committed-results/results``, downloaded once from the repository's archive
+    (:data:`REPOSITORY_ARCHIVE`, or ``$NNRNN_EDU_RESULTS_ARCHIVE``). Only result files
+    (``*.json``, ``*.weights.pt``) below ``results/`` are extracted; a member with an absolute
+    path, ``..`` or a link is refused.
+
+    Parameters
+    ----------
+    download : bool
+        Fetch the archive when there is no copy yet; False returns the (possibly missing) path.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If the archive cannot be fetched or is not a repository archive with a ``results/``
+        folder (the message says what to do instead).
+    """
+    local = _config.committed_results_dir()
+    if local is not None:
+        return local
+    root = os.path.join(_config.data_dir(), "committed-results")
+    target = os.path.join(root, "results")
+    if os.path.isdir(target) or not download:
+        return target
+    url = os.environ.get(ARCHIVE_ENV_VAR) or REPOSITORY_ARCHIVE
+    os.makedirs(root, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".fetch-", dir=root)
+    try:
+        archive = os.path.join(staging, "repo.tar.gz")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp, open(archive, "wb") as out:  # noqa: S310
+                shutil.copyfileobj(resp, out)
+            found = _extract_results(archive, os.path.join(staging, "results"))
+        except (urllib.error.URLError, OSError, tarfile.TarError) as exc:
+            raise ValueError(
+                f"the committed results could not be fetched from {url}: {exc}. Clone the repository and run "
+                f"from it, or set {_config.RESULTS_DIR_ENV_VAR} to a copy of its results/ folder."
+            ) from exc
+        if not found:
+            raise ValueError(f"{url} holds no results/ folder with result files: is it the repository's archive?")
+        os.replace(os.path.join(staging, "results"), target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _extract_results(archive: str, dest: str) -> int:
+    """Extract the result files below ``<top>/results/`` of a repository archive into ``dest``."""
+    n = 0
+    with tarfile.open(archive, "r:*") as tar:
+        for m in tar.getmembers():
+            parts = m.name.split("/")
+            if m.name.startswith("/") or ".." in parts:
+                raise ValueError(f"the archive has an unsafe member {m.name!r}")
+            if len(parts) < 3 or parts[1] != "results" or not m.name.endswith(_SUFFIXES):
+                continue
+            if not m.isfile():
+                raise ValueError(f"the archive's result {m.name!r} is not a regular file")
+            out = os.path.join(dest, *parts[2:])
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            with tar.extractfile(m) as src, open(out, "wb") as fh:  # type: ignore[union-attr]
+                shutil.copyfileobj(src, fh)
+            n += 1
+    return n
+
+
+def tier_results_dir(tier: str) -> str:
+    """Where a chapter reads a tier's runs: ``$NNRNN_EDU_RESULTS`` when set; else, for the cpu tier,
+    the committed results (:func:`committed_results_dir`, fetched once outside a checkout); else
+    :func:`nnrnn_edu.config.results_dir`.
+
+    Parameters
+    ----------
+    tier : {"quick", "cpu", "full"}
+
+    Returns
+    -------
+    str
+    """
+    _config.check_tier(tier)
+    if os.environ.get(_config.RESULTS_DIR_ENV_VAR) or tier != "cpu":
+        return _config.results_dir()
+    return committed_results_dir()
+
+
+__all__ = ["ARCHIVE_ENV_VAR", "REPOSITORY_ARCHIVE", "Source", "Sources", "committed_results_dir", "tier_results",
+           "tier_results_dir"]
