@@ -185,7 +185,8 @@ def summarize(
         {init: row}}}`` with models in :data:`MODEL_ORDER`, and ``problems`` (the files
         :func:`load_results` left out). ``dataset`` is the data set's real name (psMNIST or
         psDigits for the psmnist task). Each ``row`` has ``n_runs`` (final
-        results), ``n_success``, ``n_diverged``, ``n_early_stopped``,
+        results), ``n_success``, ``n_diverged``, ``n_exploded`` (a finite final loss above
+        :data:`EXPLODED_FACTOR` times the baseline), ``n_early_stopped``,
         ``n_running`` (unfinished, not counted in ``n_runs``), ``success_fraction``,
         ``best_setting`` (the paper's Figure 3a-c: the scale and learning rate
         with the lowest final validation loss averaged over seeds, with
@@ -258,6 +259,16 @@ def _finite(v) -> bool:
     return v is not None and isinstance(v, (int, float)) and math.isfinite(v)
 
 
+EXPLODED_FACTOR = 1000.0
+"""A run that ended with a finite validation loss above this many times the memoryless baseline
+"exploded": it is not NaN/inf (so not ``"diverged"``) but its weights blew up, and it will not come back."""
+
+
+def _exploded(r: Mapping[str, Any]) -> bool:
+    loss, base = r.get("final_val_loss"), r.get("baseline_loss")
+    return r["status"] != "diverged" and _finite(loss) and _finite(base) and loss > EXPLODED_FACTOR * base
+
+
 def _model_row(runs: list[dict]) -> dict:
     final = [r for r in runs if r["status"] != "running"]
     scales = sorted({r["config"]["init_scale"] for r in final})
@@ -288,6 +299,7 @@ def _model_row(runs: list[dict]) -> dict:
         "n_runs": n,
         "n_success": n_success,
         "n_diverged": sum(r["status"] == "diverged" for r in final),
+        "n_exploded": sum(_exploded(r) for r in final),
         "n_early_stopped": sum(r["status"] == "early_stopped" for r in final),
         "n_running": len(runs) - n,
         "success_fraction": n_success / n if n else float("nan"),
@@ -355,13 +367,14 @@ def summary_table(summary: dict) -> str:
         head = (f"{t} ({entry.get('tier', '?')} tier, {entry['dataset']}, protocol {entry['protocol']})"
                 if "protocol" in entry else t)
         lines.append(f"{head}: success = final validation loss < {thr:.4g}" if _finite(thr) else f"{head}:")
-        lines.append(f"  {'model':<11} {'success':>9} {'diverged':>9} {'running':>8}  best run (final val loss)")
+        lines.append(f"  {'model':<11} {'success':>9} {'diverged':>9} {'exploded':>9} {'running':>8}  "
+                     "best run (final val loss)")
         for init, row in entry["models"].items():
             b = row["best"]
             best = f"{b['name']} ({b['final_val_loss']:.4g})" if b and _finite(b["final_val_loss"]) else "-"
             lines.append(
                 f"  {init:<11} {row['n_success']:>4}/{row['n_runs']:<4} {row['n_diverged']:>9} "
-                f"{row['n_running']:>8}  {best}"
+                f"{row.get('n_exploded', 0):>9} {row['n_running']:>8}  {best}"
             )
     problems = getattr(summary, "problems", [])
     if problems:
@@ -371,6 +384,7 @@ def summary_table(summary: dict) -> str:
 
 
 __all__ = [
+    "EXPLODED_FACTOR",
     "MODEL_ORDER",
     "Problem",
     "REQUIRED_KEYS",

@@ -49,6 +49,18 @@ def test_summarize_synthetic_results(tmp_path):
     assert summary.summarize([]) == {}
 
 
+def test_exploded_runs_are_counted():
+    """A finite loss above 1000 x the baseline (weights blown up, not NaN) is counted as exploded."""
+    runs = [fake_result("copy", "chain", 1.02, 1e-4, 1, 4.7e20), fake_result("copy", "chain", 1.02, 1e-4, 2, 0.05),
+            fake_result("copy", "chain", 1.02, 1e-4, 3, float("nan"), status="diverged")]
+    row = summary.summarize(runs)["copy"]["models"]["chain"]
+    assert (row["n_exploded"], row["n_diverged"], row["n_runs"]) == (1, 1, 3)
+    assert summary.EXPLODED_FACTOR * runs[0]["baseline_loss"] < 4.7e20
+    lines = summary.summary_table(summary.summarize(runs)).splitlines()
+    assert lines[1].split()[:5] == ["model", "success", "diverged", "exploded", "running"]
+    assert lines[2].split()[:5] == ["chain", "1/3", "1", "1", "0"]
+
+
 def test_best_setting_is_averaged_over_seeds():
     runs = [
         fake_result("copy", "chain", 1.0, 1e-3, 1, 0.05),
