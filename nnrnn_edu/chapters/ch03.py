@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
+import numpy as np
+
 from .. import config as _config
 from .. import tasks as _tasks
 from ..training.config import resolve_tier
@@ -77,6 +79,70 @@ def figure3_results(
         sources.append(source)
         problems += bad
     return (summarize(chosen) if chosen else {}), Sources(sources, problems)
+
+
+def wilson_interval(successes: int, runs: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a success fraction (95 % for ``z = 1.96``).
+
+    With a handful of runs per initialiser, a count is mostly seed noise; this interval says how much.
+    Unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or n successes.
+
+    Parameters
+    ----------
+    successes, runs : int
+        ``0 <= successes <= runs``, ``runs >= 1``.
+    z : float
+        Standard-normal quantile of the interval (1.96: 95 %).
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bound of the fraction.
+
+    Raises
+    ------
+    ValueError
+        If the counts are not integers with ``0 <= successes <= runs`` and ``runs >= 1``, or ``z <= 0``.
+    """
+    for name, v in (("successes", successes), ("runs", runs)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+            raise ValueError(f"{name} must be an integer, got {v!r}")
+    if runs < 1 or not 0 <= successes <= runs:
+        raise ValueError(f"need 0 <= successes <= runs and runs >= 1, got successes={successes}, runs={runs}")
+    if not (isinstance(z, (int, float)) and z > 0):
+        raise ValueError(f"z must be a positive number, got {z!r}")
+    p = successes / runs
+    denom = 1 + z * z / runs
+    centre = (p + z * z / (2 * runs)) / denom
+    half = z * np.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs)) / denom
+    return max(0.0, float(centre - half)), min(1.0, float(centre + half))
+
+
+def success_table(models: Mapping[str, Mapping], reference: Mapping[str, tuple[int, int]] | None = None) -> str:
+    """Successful runs per initialiser with their 95 % Wilson interval, beside the paper's when given.
+
+    Parameters
+    ----------
+    models : mapping
+        ``summary[task]["models"]`` of :func:`~nnrnn_edu.training.summary.summarize`.
+    reference : mapping or None
+        The paper's ``{init: (successes, runs)}`` (e.g. :data:`PAPER_COPY_SUCCESS`).
+
+    Returns
+    -------
+    str
+    """
+    head = f"  {'model':<11} {'ours':>7} {'fraction':>9} {'95% interval':>14}"
+    lines = [head + (f" {'paper':>9} {'fraction':>9}" if reference else "")]
+    for init, m in models.items():
+        k, n = int(m["n_success"]), int(m["n_runs"])
+        lo, hi = wilson_interval(k, n) if n else (float("nan"), float("nan"))
+        line = f"  {init:<11} {f'{k}/{n}':>7} {k / n if n else float('nan'):>9.1%} {f'{lo:.0%}-{hi:.0%}':>14}"
+        if reference and init in reference:
+            pk, pn = reference[init]
+            line += f" {f'{pk}/{pn}':>9} {pk / pn:>9.1%}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 PILOT_DIR = os.path.join("cpu", "pilot")
@@ -206,4 +272,5 @@ def pilot_table_text(grid_: Mapping[str, Mapping[tuple[str, float], PilotCell]])
     return "\n".join(lines)
 
 
-__all__ = ["PAPER_COPY_SUCCESS", "PILOT_DIR", "PilotCell", "figure3_results", "pilot_grid", "pilot_runs", "pilot_table_text"]
+__all__ = ["PAPER_COPY_SUCCESS", "PILOT_DIR", "PilotCell", "figure3_results", "pilot_grid", "pilot_runs",
+           "success_table", "wilson_interval", "pilot_table_text"]

@@ -102,3 +102,18 @@ def test_psmnist_without_results_names_the_data_set_this_machine_would_use(tmp_p
     monkeypatch.setattr(data, "resolve_source", lambda source="auto": "fashion")
     _, sources = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="cpu")
     assert sources["psmnist"].dataset == "psFashion-MNIST" and sources["psmnist"].seq_len == 784
+
+
+def test_wilson_interval_and_success_table():
+    lo, hi = ch03.wilson_interval(0, 8)
+    assert lo == 0.0 and hi == pytest.approx(0.3244, abs=1e-4)  # 3 / (8 + 3.84) with z = 1.96
+    lo, hi = ch03.wilson_interval(46, 462)
+    assert lo == pytest.approx(0.0754, abs=1e-3) and hi == pytest.approx(0.1303, abs=1e-3)
+    assert ch03.wilson_interval(8, 8)[1] == 1.0 and ch03.wilson_interval(4, 8)[0] == pytest.approx(1 - ch03.wilson_interval(4, 8)[1])
+    for bad in [(9, 8), (-1, 8), (0, 0), (1.5, 8), (True, 8)]:
+        with pytest.raises(ValueError):
+            ch03.wilson_interval(*bad)
+    models = {"identity": {"n_success": 0, "n_runs": 8}, "chain": {"n_success": 3, "n_runs": 8}}
+    text = ch03.success_table(models, ch03.PAPER_COPY_SUCCESS).splitlines()
+    assert text[1].split() == ["identity", "0/8", "0.0%", "0%-32%", "0/594", "0.0%"]
+    assert text[2].split() == ["chain", "3/8", "37.5%", "14%-69%", "46/462", "10.0%"]
