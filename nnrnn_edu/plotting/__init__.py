@@ -12,7 +12,8 @@ function draws into it (cleared first), which is how widgets redraw in place.
 Everything is re-exported here: ``from nnrnn_edu import plotting; plotting.plot_figure3(...)``.
 """
 
-from .ch01 import plot_connectivity, plot_memory_curves, plot_memory_explorer, plot_total_memory_scaling
+from .ch01 import (plot_connectivity, plot_memory_curves, plot_memory_explorer, plot_network_graphs,
+                   plot_total_memory_scaling)
 from .ch02 import PANEL_TITLES, plot_decoding_curves, plot_decoding_explorer, plot_decoding_figure
 from .ch03 import plot_figure3, plot_task_examples, plot_training_history
 from .ch04 import (
@@ -31,6 +32,7 @@ __all__ = [
     "PSEUDOSPECTRUM_LEVELS",
     "TASK_LABELS",
     "plot_connectivity",
+    "plot_network_graphs",
     "plot_decoding_curves",
     "plot_decoding_explorer",
     "plot_decoding_figure",

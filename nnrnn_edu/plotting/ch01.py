@@ -58,6 +58,90 @@ def plot_connectivity(
     return fig
 
 
+def plot_network_graphs(
+    networks: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    strongest: float | Mapping[str, float] = 1.0,
+    fig: Figure | None = None,
+) -> Figure:
+    """The networks as graphs (paper Figure 1a, upper panel): units, weighted arrows, the input.
+
+    Units sit on a circle, unit 0 at the top and the others clockwise. An arrow from unit j to unit
+    i is the weight ``W[i, j]`` (column convention): its width grows with ``|W[i, j]|`` (relative to
+    the network's largest weight) and its colour says the sign (red +, blue -); a self-connection is a
+    small loop inside the circle. Grey arrows from the outside are the input vector ``v``, as wide as ``|v_i|`` allows.
+
+    Parameters
+    ----------
+    networks : mapping of title -> (W, v)
+        ``W`` of shape (N, N) and ``v`` of shape (N,) (e.g. :func:`nnrnn_edu.connectivity.memory_network`
+        at a small N such as 8: a graph of 100 units shows nothing).
+    strongest : float in (0, 1], or a mapping of title -> float
+        Draw only this fraction of the non-zero weights, the largest in magnitude: 1 draws every
+        one; a dense random orthogonal matrix reads better with 0.3 (``{"random orthogonal": 0.3}``;
+        titles not in the mapping get 1). The panel's title says when some are left out.
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+        One panel per network; each panel's ``patches`` are its connections (arrows and self-loops),
+        then its input arrows.
+
+    See chapter 1, section 1.
+    """
+    from matplotlib.patches import Circle, FancyArrowPatch
+
+    if not networks:
+        raise ValueError("networks must contain at least one (W, v) pair")
+    fractions = dict(strongest) if isinstance(strongest, Mapping) else {t: strongest for t in networks}
+    for t, f in fractions.items():
+        if isinstance(f, bool) or not (isinstance(f, (int, float)) and 0 < f <= 1):
+            raise ValueError(f"strongest must be in (0, 1] (for {t!r}), got {f!r}")
+    fig = _fresh(fig, figsize=(3.0 * len(networks), 3.2))
+    axes = fig.subplots(1, len(networks), squeeze=False)[0]
+    for ax, (title, pair) in zip(axes, networks.items()):
+        W = real_array(pair[0], f"networks[{title!r}][0]", "matrix")
+        v = real_array(pair[1], f"networks[{title!r}][1]", "vector")
+        n = W.shape[0]
+        if W.shape != (n, n) or v.shape != (n,):
+            raise ValueError(f"networks[{title!r}] must be (W of shape (N, N), v of shape (N,)), got {W.shape}, {v.shape}")
+        angle = np.pi / 2 - 2 * np.pi * np.arange(n) / n
+        xy = np.column_stack([np.cos(angle), np.sin(angle)])
+        mags = np.abs(W[W != 0])
+        frac = fractions.get(title, 1.0)
+        cut = float(np.quantile(mags, 1 - frac)) if mags.size and frac < 1 else 0.0
+        wmax = float(mags.max()) if mags.size else 1.0
+        drawn = 0
+        for i, j in zip(*np.nonzero(W)):
+            w = float(W[i, j])
+            if abs(w) < cut:
+                continue
+            drawn += 1
+            color = "#c0392b" if w > 0 else "#2e6da4"
+            lw = 0.4 + 2.6 * abs(w) / wmax
+            if i == j:  # a self-connection: a loop just outside the unit
+                ax.add_patch(Circle(tuple(xy[i] * 0.76), 0.13, fill=False, edgecolor=color, lw=lw))
+            else:
+                ax.add_patch(FancyArrowPatch(xy[j], xy[i], connectionstyle="arc3,rad=0.15", arrowstyle="-|>",
+                                             mutation_scale=9, lw=lw, color=color, shrinkA=9, shrinkB=9))
+        vmax = float(np.max(np.abs(v))) or 1.0
+        for i in np.nonzero(v)[0]:
+            ax.add_patch(FancyArrowPatch(xy[i] * 1.75, xy[i] * 1.12, arrowstyle="-|>", mutation_scale=9,
+                                         lw=0.4 + 2.6 * abs(v[i]) / vmax, color="0.55"))
+        ax.scatter(xy[:, 0], xy[:, 1], s=190, facecolor="white", edgecolor="0.2", lw=1.0, zorder=3)
+        for i in range(n):
+            ax.text(*xy[i], str(i), ha="center", va="center", fontsize=8, zorder=4)
+        note = "" if drawn == len(mags) else f"\n(strongest {drawn} of {len(mags)} weights)"
+        ax.set_title(title + note, fontsize=10)
+        ax.set_xlim(-2.0, 2.0)
+        ax.set_ylim(-2.0, 2.0)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def plot_memory_curves(
     curves: Mapping[str, np.ndarray],
     ylabel: str = "Fisher memory J(k)",
@@ -214,4 +298,4 @@ def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) ->
     return fig
 
 
-__all__ = ["plot_connectivity", "plot_memory_curves", "plot_memory_explorer", "plot_total_memory_scaling"]
+__all__ = ["plot_connectivity", "plot_memory_curves", "plot_memory_explorer", "plot_network_graphs", "plot_total_memory_scaling"]

@@ -71,3 +71,25 @@ def test_complex_matrices_and_curves_raise_naming_them_instead_of_plotting_the_r
             plotting.plot_connectivity({"chain": cx.chain(4) + 0.5j})
         with pytest.raises(ValueError, match=r"^curves\['J'\] must be real; got a complex"):
             plotting.plot_memory_curves({"J": np.ones(4) * 1j})
+
+
+def test_network_graphs_draw_every_connection_and_the_input():
+    from nnrnn_edu import connectivity as cx
+
+    chain = cx.memory_network("chain", 6, alpha=1.0)
+    ident = cx.memory_network("identity", 6, lam=0.9, seed=0)
+    orth = cx.memory_network("orthogonal", 6, lam=1.0, seed=0)
+    fig = plotting.plot_network_graphs({"chain": chain, "identity": ident, "orthogonal": orth},
+                                       strongest={"orthogonal": 0.25})
+    a_chain, a_ident, a_orth = fig.axes
+    assert len(a_chain.patches) == 5 + 1  # five forward connections, the input into unit 0 only
+    assert len(a_ident.patches) == 6 + 6  # six self-loops, Gaussian input into every unit
+    n_nonzero = int(np.count_nonzero(orth[0]))
+    kept = int(np.sum(np.abs(orth[0]) >= np.quantile(np.abs(orth[0][orth[0] != 0]), 0.75)))
+    assert len(a_orth.patches) == kept + 6 and f"strongest {kept} of {n_nonzero} weights" in a_orth.get_title()
+    assert [t.get_text() for t in a_chain.texts] == [str(i) for i in range(6)]
+    for bad in ({}, {"x": (np.eye(3), np.ones(2))}):
+        with pytest.raises(ValueError):
+            plotting.plot_network_graphs(bad)
+    with pytest.raises(ValueError, match="strongest"):
+        plotting.plot_network_graphs({"chain": chain}, strongest=0.0)
