@@ -81,6 +81,55 @@ def figure3_results(
     return (summarize(chosen) if chosen else {}), Sources(sources, problems)
 
 
+README_RUN: dict[str, float | int | str] = {"task": "copy", "init": "chain", "init_scale": 1.02, "lr": 5e-5, "seed": 3}
+"""The one setting the authors published (their README's example command), part of the cpu grid."""
+
+
+def readme_run(results_dir: str | None = None, tier: str | None = None) -> dict | None:
+    """The tier's finished run of the authors' README setting (:data:`README_RUN`), or None.
+
+    Parameters
+    ----------
+    results_dir : str or None
+        As for :func:`figure3_results`.
+    tier : {"quick", "cpu", "full"} or None
+        None follows :func:`nnrnn_edu.config.tier`. The quick grid does not hold the setting (None).
+
+    Returns
+    -------
+    dict or None
+        The result record (with ``path``).
+    """
+    t = resolve_tier(None, tier)
+    rd = tier_results_dir(t) if results_dir is None else os.fspath(results_dir)
+    g = grid("copy", tier=t)
+    runs, _, _ = tier_results(g, os.path.join(rd, t, "copy"), t)
+    want = g.base.replace(init=README_RUN["init"], init_scale=README_RUN["init_scale"], lr=README_RUN["lr"],
+                          seed=README_RUN["seed"]).run_name()
+    return next((r for r in runs if r["name"] == want), None)
+
+
+def first_crossing(result: Mapping) -> int | None:
+    """The first update at which a run's validation loss was below its success line, or None.
+
+    Parameters
+    ----------
+    result : dict
+        A result record (``history`` and ``success_threshold``).
+
+    Returns
+    -------
+    int or None
+    """
+    if not isinstance(result, Mapping) or "history" not in result or "success_threshold" not in result:
+        raise ValueError("result must be a result record with 'history' and 'success_threshold'")
+    line = result["success_threshold"]
+    for u, v in zip(result["history"]["update"], result["history"]["val_loss"]):
+        if v is not None and v < line:
+            return int(u)
+    return None
+
+
 def wilson_interval(successes: int, runs: int, z: float = 1.96) -> tuple[float, float]:
     """The Wilson score interval of a success fraction (95 % for ``z = 1.96``).
 
@@ -273,4 +322,4 @@ def pilot_table_text(grid_: Mapping[str, Mapping[tuple[str, float], PilotCell]])
 
 
 __all__ = ["PAPER_COPY_SUCCESS", "PILOT_DIR", "PilotCell", "figure3_results", "pilot_grid", "pilot_runs",
-           "success_table", "wilson_interval", "pilot_table_text"]
+           "README_RUN", "first_crossing", "readme_run", "success_table", "wilson_interval", "pilot_table_text"]

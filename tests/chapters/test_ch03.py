@@ -117,3 +117,19 @@ def test_wilson_interval_and_success_table():
     text = ch03.success_table(models, ch03.PAPER_COPY_SUCCESS).splitlines()
     assert text[1].split() == ["identity", "0/8", "0.0%", "0%-32%", "0/594", "0.0%"]
     assert text[2].split() == ["chain", "3/8", "37.5%", "14%-69%", "46/462", "10.0%"]
+
+
+def test_readme_run_and_first_crossing(tmp_path):
+    assert ch03.readme_run(str(tmp_path), tier="cpu") is None  # not trained yet
+    g = sweep.grid("copy", tier="cpu")
+    cfg = next(c for c in g.configs() if (c.init, c.init_scale, c.lr, c.seed) == ("chain", 1.02, 5e-5, 3))
+    r = _write(tmp_path / "cpu" / "copy" / identity.protocol_id(cfg), cfg, 0.05)
+    r["history"].update(update=[1000, 2000, 3000], val_loss=[0.05, 0.02, 0.01])
+    training.write_json_atomic(str(tmp_path / "cpu" / "copy" / identity.protocol_id(cfg) / (r["name"] + ".json")), r)
+    got = ch03.readme_run(str(tmp_path), tier="cpu")
+    assert got["name"] == "copy_chain_1.02_5e-05_3"
+    assert ch03.first_crossing({**got, "success_threshold": 0.0208}) == 2000
+    assert ch03.first_crossing({**got, "success_threshold": 0.001}) is None
+    assert ch03.readme_run(str(tmp_path), tier="quick") is None  # the quick grid has no such run
+    with pytest.raises(ValueError, match="result"):
+        ch03.first_crossing({"history": {}})
