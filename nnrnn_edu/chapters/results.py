@@ -93,6 +93,12 @@ class Source:
             where = f" (commit {', '.join(self.commits)} on {'; '.join(self.machines)})"
         return head + done + where
 
+    @property
+    def short(self) -> str:
+        """E.g. ``"copy T = 500: 24 of 32 runs"`` (figure titles; :attr:`description` has the rest)."""
+        data = f"{self.dataset if self.task == 'psmnist' else self.task} T = {self.seq_len}"
+        return f"{data}: {self.n_grid} runs" if self.complete else f"{data}: {self.n_runs} of {self.n_grid} runs"
+
     def __str__(self) -> str:
         return f"{self.task}: {self.description}"
 
@@ -127,6 +133,25 @@ class Sources(Mapping):
         back to the quick tier for a task whose cpu-tier runs are not there yet)."""
         tiers = {s.tier for s in self._by_task.values()}
         return tiers.pop() if len(tiers) == 1 else "mixed"
+
+    def title(self, tasks: Iterable[str] | None = None) -> str:
+        """A one-line figure title: tier, budget and each task's runs, e.g. ``"cpu tier, 20 000 updates
+        per run: copy T = 500: 24 of 32 runs; psFashion-MNIST T = 784: 32 runs"``.
+
+        Parameters
+        ----------
+        tasks : iterable of str or None
+            The tasks the figure shows (default: all).
+        """
+        shown = [self._by_task[t] for t in (tasks if tasks is not None else self._by_task)]
+        budgets = {s.updates for s in shown}
+        budget = ""
+        if len(budgets) == 1:
+            b = budgets.pop()
+            budget = ", up to 100 epochs per run" if b is None else ", " + f"{b:,}".replace(",", " ") + " updates per run"
+        if len({s.tier for s in shown}) > 1:  # e.g. chapter 4 falling back to the quick tier for one task
+            return "; ".join(f"{s.short} ({s.tier} tier)" for s in shown)
+        return f"{shown[0].tier} tier{budget}: " + "; ".join(s.short for s in shown)
 
     def __str__(self) -> str:
         return "; ".join(str(s) for s in self._by_task.values())

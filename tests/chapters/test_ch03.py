@@ -133,3 +133,14 @@ def test_readme_run_and_first_crossing(tmp_path):
     assert ch03.readme_run(str(tmp_path), tier="quick") is None  # the quick grid has no such run
     with pytest.raises(ValueError, match="result"):
         ch03.first_crossing({"history": {}})
+
+
+def test_sources_title_is_one_line(tmp_path):
+    g = sweep.grid("copy", tier="cpu")
+    for cfg in g.configs()[:3]:
+        _write(tmp_path / "cpu" / "copy" / identity.protocol_id(cfg), cfg, 0.03)
+    summary, sources = ch03.figure3_results(str(tmp_path), tasks=("copy", "addition"), tier="cpu")
+    assert sources.title(summary) == "cpu tier, 20 000 updates per run: copy T = 500: 3 of 32 runs"
+    assert sources.title().endswith("; addition T = 750: 0 of 32 runs")
+    _, quick = ch03.figure3_results(str(tmp_path), tasks=("psmnist",), tier="quick", progress=False)
+    assert quick.title() == "quick tier, 400 updates per run: psDigits T = 64: 8 runs"
