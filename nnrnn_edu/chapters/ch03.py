@@ -85,6 +85,28 @@ README_RUN: dict[str, float | int | str] = {"task": "copy", "init": "chain", "in
 """The one setting the authors published (their README's example command), part of the cpu grid."""
 
 
+def grid_runs(task: str, results_dir: str | None = None, tier: str | None = None) -> list[dict]:
+    """The finished runs of a tier's grid for one task (what Figure 3 summarises), without training.
+
+    Parameters
+    ----------
+    task : {"copy", "addition", "psmnist"}
+    results_dir, tier
+        As for :func:`figure3_results`.
+
+    Returns
+    -------
+    list of dict
+        Result records (with ``path``), sorted by name.
+    """
+    if task not in _tasks.TASKS:
+        raise ValueError(f"task must be one of {_tasks.TASKS}, got {task!r}")
+    t = resolve_tier(None, tier)
+    rd = tier_results_dir(t) if results_dir is None else os.fspath(results_dir)
+    runs, _, _ = tier_results(grid(task, tier=t), os.path.join(rd, t, task), t)
+    return runs
+
+
 def readme_run(results_dir: str | None = None, tier: str | None = None) -> dict | None:
     """The tier's finished run of the authors' README setting (:data:`README_RUN`), or None.
 
@@ -101,9 +123,8 @@ def readme_run(results_dir: str | None = None, tier: str | None = None) -> dict 
         The result record (with ``path``).
     """
     t = resolve_tier(None, tier)
-    rd = tier_results_dir(t) if results_dir is None else os.fspath(results_dir)
     g = grid("copy", tier=t)
-    runs, _, _ = tier_results(g, os.path.join(rd, t, "copy"), t)
+    runs = grid_runs("copy", results_dir, t)
     want = g.base.replace(init=README_RUN["init"], init_scale=README_RUN["init_scale"], lr=README_RUN["lr"],
                           seed=README_RUN["seed"]).run_name()
     return next((r for r in runs if r["name"] == want), None)
@@ -322,4 +343,4 @@ def pilot_table_text(grid_: Mapping[str, Mapping[tuple[str, float], PilotCell]])
 
 
 __all__ = ["PAPER_COPY_SUCCESS", "PILOT_DIR", "PilotCell", "figure3_results", "pilot_grid", "pilot_runs",
-           "README_RUN", "first_crossing", "readme_run", "success_table", "wilson_interval", "pilot_table_text"]
+           "README_RUN", "first_crossing", "grid_runs", "readme_run", "success_table", "wilson_interval", "pilot_table_text"]

@@ -142,8 +142,9 @@ def plot_figure3(
             if best is None or len(best["update"]) == 0:
                 continue
             n_seeds = len(best["seeds"])
+            blown = best.get("n_blown_up", 0)
             label = (f"{KIND_LABELS.get(init, init)} (scale {best['init_scale']:g}, lr {best['lr']:g}, "
-                     f"{n_seeds} seed{'s' if n_seeds > 1 else ''})")
+                     f"{n_seeds} seed{'s' if n_seeds > 1 else ''}{f'; {blown} more blew up' if blown else ''})")
             color = KIND_COLORS.get(init)
             mean, sem = best["val_loss_mean"], best["val_loss_sem"]
             ax.plot(best["update"], mean, "-", lw=1.6, color=color, label=label)

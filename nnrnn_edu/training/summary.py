@@ -310,29 +310,34 @@ def _model_row(runs: list[dict]) -> dict:
     }
 
 
+def _blown_up(r: Mapping[str, Any]) -> bool:
+    """Diverged (NaN/inf), exploded (finite but above :data:`EXPLODED_FACTOR` x the baseline), or no final loss."""
+    return r["status"] == "diverged" or _exploded(r) or not _finite(r.get("final_val_loss"))
+
+
 def _best_setting(final: list[dict]) -> dict | None:
     """The (scale, lr) with the lowest mean final validation loss over seeds, and its mean curve.
 
-    A diverged seed counts as an infinite loss, so a setting that diverges for
-    any seed is never the best. Curves of seeds that stopped early are held at
-    their last value up to the longest run (the paper's early stop means the
-    loss is already below 0.0025).
+    Seeds that blew up (diverged, exploded, or without a final loss) are left out of the mean and the
+    curve and counted instead (``n_blown_up``). Settings are ranked first by how many seeds blew up,
+    then by the mean over the others: a setting in which every seed trained beats any setting in which
+    one blew up, and where every setting lost a seed (a chain on copy at the cpu tier, say) the figure
+    still shows the best of what trained, labelled with what it left out. A setting with no seed
+    left is never chosen. Curves of seeds that stopped early are held at their last value up to the
+    longest run (the paper's early stop means the loss is already below 0.0025).
     """
     groups: dict[tuple, list[dict]] = {}
     for r in final:
         groups.setdefault((r["config"]["init_scale"], r["config"]["lr"]), []).append(r)
-
-    def mean_loss(runs):
-        vals = [r.get("final_val_loss") if r["status"] != "diverged" else math.inf for r in runs]
-        vals = [v if _finite(v) else math.inf for v in vals]
-        return float(np.mean(vals))
-
-    scored = [(mean_loss(runs), key) for key, runs in groups.items()]
-    scored = [sv for sv in scored if math.isfinite(sv[0])]
+    scored = []
+    for key, runs in groups.items():
+        ok = [r for r in runs if not _blown_up(r)]
+        if ok:
+            scored.append((len(runs) - len(ok), float(np.mean([r["final_val_loss"] for r in ok])), key))
     if not scored:
         return None
-    loss, key = min(scored)
-    runs = sorted(groups[key], key=lambda r: r["seed"])
+    n_blown, loss, key = min(scored)
+    runs = sorted((r for r in groups[key] if not _blown_up(r)), key=lambda r: r["seed"])
     longest = max(runs, key=lambda r: len(r["history"]["update"]))
     update = np.asarray(longest["history"]["update"], dtype=float)
     curves = np.empty((len(runs), update.size))
@@ -342,8 +347,8 @@ def _best_setting(final: list[dict]) -> dict | None:
         curves[i, v.size :] = v[-1] if v.size else np.nan
     sem = curves.std(axis=0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.zeros(update.size)
     return {
-        "init_scale": key[0], "lr": key[1], "seeds": [r["seed"] for r in runs],
-        "mean_final_val_loss": loss, "n_success": int(sum(bool(r.get("success")) for r in runs)),
+        "init_scale": key[0], "lr": key[1], "seeds": [r["seed"] for r in runs], "n_blown_up": n_blown,
+        "mean_final_val_loss": loss, "n_success": int(sum(bool(r.get("success")) for r in groups[key])),
         "update": update, "val_loss_mean": curves.mean(axis=0), "val_loss_sem": sem,
     }
 

@@ -128,6 +128,9 @@ def test_readme_run_and_first_crossing(tmp_path):
     training.write_json_atomic(str(tmp_path / "cpu" / "copy" / identity.protocol_id(cfg) / (r["name"] + ".json")), r)
     got = ch03.readme_run(str(tmp_path), tier="cpu")
     assert got["name"] == "copy_chain_1.02_5e-05_3"
+    assert [r["name"] for r in ch03.grid_runs("copy", str(tmp_path), tier="cpu")] == ["copy_chain_1.02_5e-05_3"]
+    with pytest.raises(ValueError, match="task"):
+        ch03.grid_runs("mnist", str(tmp_path), tier="cpu")
     assert ch03.first_crossing({**got, "success_threshold": 0.0208}) == 2000
     assert ch03.first_crossing({**got, "success_threshold": 0.001}) is None
     assert ch03.readme_run(str(tmp_path), tier="quick") is None  # the quick grid has no such run

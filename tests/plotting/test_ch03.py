@@ -59,6 +59,9 @@ def test_figure3_curves_are_seed_means_and_bars_count_successes():
     np.testing.assert_allclose([p.get_height() for p in bottom.patches], [0.0, 1.0, 0.0, 46 / 462])
     assert [t.get_text() for t in bottom.texts] == ["0/2", "2/2", "paper\n0/594", "paper\n46/462"]
     assert bottom.get_ylabel() == "fraction of runs successful"
+    blown = runs + [_fake("copy", "chain", 1.0, 1e-3, 3, [0.5, 3e19])]
+    labels = [ln.get_label() for ln in plotting.plot_figure3(training.summarize(blown)).axes[0].lines]
+    assert any(lab.startswith("chain (") and "2 seeds; 1 more blew up" in lab for lab in labels)
 
 
 def test_training_history():

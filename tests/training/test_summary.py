@@ -76,6 +76,12 @@ def test_best_setting_is_averaged_over_seeds():
     np.testing.assert_allclose(best["val_loss_mean"], [1.0, 0.02])
     np.testing.assert_allclose(best["val_loss_sem"], [0.0, 0.0])
     assert summary.summarize(runs[-1:])["copy"]["models"]["chain"]["best_setting"] is None
+    # where every setting lost a seed, the best of what trained is shown, with the count left out
+    blown = [fake_result("copy", "chain", 1.02, 5e-5, 1, 3.5e19), fake_result("copy", "chain", 1.02, 5e-5, 2, 0.017),
+             fake_result("copy", "chain", 1.02, 1e-4, 1, 0.0416), fake_result("copy", "chain", 1.02, 1e-4, 2, 5.6e16)]
+    best = summary.summarize(blown)["copy"]["models"]["chain"]["best_setting"]
+    assert (best["lr"], best["seeds"], best["n_blown_up"], best["n_success"]) == (5e-5, [2], 1, 1)
+    np.testing.assert_allclose(best["val_loss_mean"], [1.0, 0.017])
 
 
 def test_result_tier_is_read_from_the_settings():
