@@ -157,7 +157,7 @@ def plot_figure3(
         ax.set_yscale("log")
         ax.set_xlabel("parameter updates")
         ax.set_ylabel("validation loss (best setting)")
-        ax.set_title(TASK_LABELS.get(task, task), fontsize=10)
+        ax.set_title(entry.get("dataset", task) if task == "psmnist" else TASK_LABELS.get(task, task), fontsize=10)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3, which="both")
 

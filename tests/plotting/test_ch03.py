@@ -53,6 +53,9 @@ def test_figure3_curves_are_seed_means_and_bars_count_successes():
     assert [t.get_text() for t in bottom.texts] == ["0/2", "2/2"]
     with pytest.raises(ValueError, match="summary"):
         plotting.plot_figure3({})
+    ps_run = {**_fake("psmnist", "chain", 1.0, 1e-3, 1, [2.0, 0.5]), "dataset": {"name": "psDigits"}}
+    ps = plotting.plot_figure3(training.summarize([ps_run]))
+    assert ps.axes[0].get_title() == "psDigits"  # the data set the psMNIST slot used, never called psMNIST
     # beside the paper's counts: fractions, ours and the paper's
     fig = plotting.plot_figure3(training.summarize(runs), "x", reference={"copy": {"chain": (46, 462), "orthogonal": (0, 594)}})
     bottom = fig.axes[1]
