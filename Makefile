@@ -86,11 +86,12 @@ book: setup datasets
 CPU_JOBS ?= 2
 
 results-cpu: setup datasets
-	@for j in $$(seq $(CPU_JOBS)); do \
+	@pids=""; for j in $$(seq $(CPU_JOBS)); do \
 	  ( for task in copy addition psmnist; do \
 	      $(PY) -m nnrnn_edu sweep --task $$task --tier cpu --no-progress --out results/cpu/$$task > /dev/null || exit 1; \
-	    done ) & \
-	done; wait
+	    done ) & pids="$$pids $$!"; \
+	done; rc=0; for p in $$pids; do wait $$p || rc=1; done; \
+	if [ $$rc -ne 0 ]; then echo "results-cpu: a sweep process failed (its error is above)"; exit 1; fi
 	@for task in copy addition psmnist; do $(PY) -m nnrnn_edu summarize results/cpu/$$task || exit 1; done
 
 lab: setup
