@@ -47,7 +47,8 @@ Chapters (package :mod:`nnrnn_edu.chapters`, one module per chapter)
     - ``results`` - "committed results, else train now", written once for chapters 3 and 4
 
 Presentation
-    - :mod:`nnrnn_edu.plotting` - package: ``style`` and one module per chapter; ``plot_*`` only draw
+    - :mod:`nnrnn_edu.plotting` - package: ``style``, ``legibility`` (is a figure readable on the page?)
+      and one module per chapter; ``plot_*`` only draw
     - :mod:`nnrnn_edu.widgets` - thin ipywidgets explorers over tested compute + draw callbacks
     - :mod:`nnrnn_edu.cli` - ``python -m nnrnn_edu train|sweep|summarize``
 

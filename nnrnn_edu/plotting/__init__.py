@@ -1,6 +1,7 @@
 """Plotting: data in, :class:`matplotlib.figure.Figure` out; one module per chapter.
 
-- :mod:`~nnrnn_edu.plotting.style` - the colour and label of each network kind, task labels
+- :mod:`~nnrnn_edu.plotting.style` - the colour and label of each network kind, task labels, the page width
+- :mod:`~nnrnn_edu.plotting.legibility` - is a figure readable at the book's page width?
 - :mod:`~nnrnn_edu.plotting.ch01` - connectivity, memory curves, J_tot against N, memory explorer
 - :mod:`~nnrnn_edu.plotting.ch02` - decoding curves, Figure 2, decoding explorer
 - :mod:`~nnrnn_edu.plotting.ch03` - task examples, Figure 3, training histories
@@ -23,14 +24,18 @@ from .ch04 import (
     plot_pseudospectrum_explorer,
     plot_weight_profile,
 )
-from .style import KIND_COLORS, KIND_LABELS, TASK_LABELS
+from .legibility import legibility_problems, legibility_report
+from .style import KIND_COLORS, KIND_LABELS, PAGE_WIDTH_IN, TASK_LABELS
 
 __all__ = [
     "KIND_COLORS",
     "KIND_LABELS",
+    "PAGE_WIDTH_IN",
     "PANEL_TITLES",
     "PSEUDOSPECTRUM_LEVELS",
     "TASK_LABELS",
+    "legibility_problems",
+    "legibility_report",
     "plot_connectivity",
     "plot_network_graphs",
     "plot_decoding_curves",

@@ -15,13 +15,13 @@ from matplotlib.figure import Figure
 
 from .._validate import real_array
 from ..chapters.ch01 import MemoryExplorerData
-from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
+from .style import KIND_COLORS, KIND_LABELS, PAGE_WIDTH_IN, SMALL_PT, _fresh, _label_axes
 
 
 def plot_connectivity(
     matrices: Mapping[str, np.ndarray], max_units: int | None = 20, fig: Figure | None = None
 ) -> Figure:
-    """Connectivity matrices as images, one panel each (paper Figure 1a).
+    """Connectivity matrices as images, one panel each in a row (paper Figure 1a), sized for the page.
 
     Parameters
     ----------
@@ -29,32 +29,37 @@ def plot_connectivity(
         Matrices in the column convention (row i receives from column j).
     max_units : int or None
         Show only the top-left ``max_units x max_units`` block so that single
-        connections stay visible; ``None`` shows everything.
+        connections stay visible; ``None`` shows everything. (The caption says how many are shown.)
     fig : Figure or None
         Figure to draw into (cleared first).
 
     Returns
     -------
     Figure
+        One image axes per matrix, each with its own colour bar (signed, symmetric about 0).
 
     See chapter 1, section 1.
     """
     if not matrices:
         raise ValueError("matrices must contain at least one matrix")
-    fig = _fresh(fig, figsize=(3.0 * len(matrices), 3.3))
-    axes = fig.subplots(1, len(matrices), squeeze=False)[0]
-    for ax, (title, W) in zip(axes, matrices.items()):
+    n = len(matrices)
+    fig = _fresh(fig, figsize=(min(PAGE_WIDTH_IN, 1.8 * n + 0.3), 2.4))
+    fig.set_layout_engine("constrained", w_pad=0.02)
+    axes = fig.subplots(1, n, squeeze=False)[0]
+    for i, (ax, (title, W)) in enumerate(zip(axes, matrices.items())):
         W = real_array(W, f"matrices[{title!r}]", "matrix")
         shown = W if max_units is None else W[:max_units, :max_units]
         lim = max(float(np.max(np.abs(shown))), 1e-12)
         im = ax.imshow(shown, cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel("from unit j")
-        ax.set_ylabel("to unit i")
-        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-    if max_units is not None:
-        fig.suptitle(f"W[i, j] (first {max_units} units shown)", fontsize=10)
-    fig.tight_layout()
+        ax.set_title(title, fontsize=9.5)
+        ax.set_xlabel("from unit j", fontsize=9)
+        if i == 0:
+            ax.set_ylabel("to unit i", fontsize=9)
+        ax.tick_params(labelsize=SMALL_PT)
+        for axis in (ax.xaxis, ax.yaxis):  # unit numbers: few, integer ticks leave room for the colour bars
+            axis.set_major_locator(ticker.MaxNLocator(nbins=3, integer=True))
+        cbar = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        cbar.ax.tick_params(labelsize=SMALL_PT)
     return fig
 
 
@@ -98,7 +103,8 @@ def plot_network_graphs(
     for t, f in fractions.items():
         if isinstance(f, bool) or not (isinstance(f, (int, float)) and 0 < f <= 1):
             raise ValueError(f"strongest must be in (0, 1] (for {t!r}), got {f!r}")
-    fig = _fresh(fig, figsize=(3.0 * len(networks), 3.2))
+    fig = _fresh(fig, figsize=(min(PAGE_WIDTH_IN, 1.825 * len(networks)), 2.3))
+    fig.set_layout_engine("constrained", w_pad=0.01)
     axes = fig.subplots(1, len(networks), squeeze=False)[0]
     for ax, (title, pair) in zip(axes, networks.items()):
         W = real_array(pair[0], f"networks[{title!r}][0]", "matrix")
@@ -124,21 +130,20 @@ def plot_network_graphs(
                 ax.add_patch(Circle(tuple(xy[i] * 0.76), 0.13, fill=False, edgecolor=color, lw=lw))
             else:
                 ax.add_patch(FancyArrowPatch(xy[j], xy[i], connectionstyle="arc3,rad=0.15", arrowstyle="-|>",
-                                             mutation_scale=9, lw=lw, color=color, shrinkA=9, shrinkB=9))
+                                             mutation_scale=8, lw=lw, color=color, shrinkA=7, shrinkB=7))
         vmax = float(np.max(np.abs(v))) or 1.0
         for i in np.nonzero(v)[0]:
-            ax.add_patch(FancyArrowPatch(xy[i] * 1.75, xy[i] * 1.12, arrowstyle="-|>", mutation_scale=9,
+            ax.add_patch(FancyArrowPatch(xy[i] * 1.55, xy[i] * 1.13, arrowstyle="-|>", mutation_scale=8,
                                          lw=0.4 + 2.6 * abs(v[i]) / vmax, color="0.55"))
-        ax.scatter(xy[:, 0], xy[:, 1], s=190, facecolor="white", edgecolor="0.2", lw=1.0, zorder=3)
+        ax.scatter(xy[:, 0], xy[:, 1], s=150, facecolor="white", edgecolor="0.2", lw=1.0, zorder=3)
         for i in range(n):
-            ax.text(*xy[i], str(i), ha="center", va="center", fontsize=8, zorder=4)
-        note = "" if drawn == len(mags) else f"\n(strongest {drawn} of {len(mags)} weights)"
-        ax.set_title(title + note, fontsize=10)
-        ax.set_xlim(-2.0, 2.0)
-        ax.set_ylim(-2.0, 2.0)
+            ax.text(*xy[i], str(i), ha="center", va="center", fontsize=SMALL_PT, zorder=4)
+        note = "" if drawn == len(mags) else f"\nstrongest {drawn} of {len(mags)} weights"
+        ax.set_title(title + note, fontsize=9)
+        ax.set_xlim(-1.6, 1.6)
+        ax.set_ylim(-1.6, 1.6)
         ax.set_aspect("equal")
         ax.axis("off")
-    fig.tight_layout()
     return fig
 
 
@@ -150,6 +155,7 @@ def plot_memory_curves(
     styles: Mapping[str, str] | None = None,
     title: str | None = None,
     ax=None,
+    ylim: tuple[float | None, float | None] | None = None,
 ) -> Figure:
     """Curves over the lag k, e.g. Fisher memory (Figure 1b) or ``||W^k v||^2`` (Figure 1c).
 
@@ -163,6 +169,8 @@ def plot_memory_curves(
     title : str, optional
     ax : matplotlib Axes, optional
         Draw into this axes; otherwise a new figure is made.
+    ylim : (bottom, top) or None
+        Limits of the y axis (either may be None: automatic).
 
     Returns
     -------
@@ -171,7 +179,7 @@ def plot_memory_curves(
     See chapter 1, sections 2 and 3.
     """
     if ax is None:
-        fig = Figure(figsize=(5.5, 3.8))
+        fig = Figure(figsize=(5.5, 3.8), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -194,6 +202,8 @@ def plot_memory_curves(
         # plain "%g" labels: mathtext tick labels cost ~0.1 s per redraw (widgets)
         ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%g"))
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     _label_axes(ax, "lag k (steps into the past)", ylabel, title)
     return fig
 
@@ -202,6 +212,7 @@ def plot_total_memory_scaling(
     totals: Mapping[str, tuple[np.ndarray, np.ndarray]],
     reference: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
     ax=None,
+    title: str | None = None,
 ) -> Figure:
     """Total Fisher memory against network size N (log-log), with reference curves.
 
@@ -211,6 +222,8 @@ def plot_total_memory_scaling(
         Computed ``J_tot`` per network family, at its own sizes.
     reference : mapping of label -> (sizes, values), optional
         Closed forms drawn dashed (e.g. ``N``, ``ln N + 0.577``).
+    ax : matplotlib Axes, optional
+    title : str, optional
 
     Returns
     -------
@@ -221,7 +234,7 @@ def plot_total_memory_scaling(
     if not totals:
         raise ValueError("totals must contain at least one curve")
     if ax is None:
-        fig = Figure(figsize=(6.0, 4.2))
+        fig = Figure(figsize=(6.0, 4.2), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -233,6 +246,8 @@ def plot_total_memory_scaling(
     ax.set_yscale("log")
     ax.set_xlabel("network size N")
     ax.set_ylabel("total Fisher memory J_tot")
+    if title:
+        ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
     return fig

@@ -29,6 +29,15 @@ KIND_LABELS = {
 TASK_LABELS = {"copy": "copy", "addition": "addition", "psmnist": "psMNIST"}
 """Display names of the training tasks."""
 
+PAGE_WIDTH_IN = 7.3
+"""The widest a book figure is, in inches: with the 0.1 in margin of the notebook's tight bounding box
+its image is at most 750 px at the default 100 dpi, the page's content width, so the page shows it at
+its natural size (:mod:`~nnrnn_edu.plotting.legibility`)."""
+
+SMALL_PT = 8.5
+"""Font size of the smallest texts of a book figure (legends, annotations, dense tick labels), in
+points; above the 8 pt the page must show (at full size 1 pt shows as 1.04 CSS pt)."""
+
 
 def _label_axes(ax: Axes, xlabel: str, ylabel: str, title: str | None) -> None:
     """Axis labels, an optional title, the legend and a light grid: the curve plots' common finish."""
@@ -48,4 +57,4 @@ def _fresh(fig: Figure | None, figsize: tuple[float, float]) -> Figure:
     return fig
 
 
-__all__ = ["KIND_COLORS", "KIND_LABELS", "TASK_LABELS"]
+__all__ = ["KIND_COLORS", "KIND_LABELS", "PAGE_WIDTH_IN", "SMALL_PT", "TASK_LABELS"]

@@ -14,7 +14,8 @@ def test_plot_connectivity_panels_and_labels():
     images = [ax for ax in fig.axes if ax.images]
     assert len(images) == 4
     assert images[2].images[0].get_array().shape == (10, 10)
-    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in images)
+    assert all(ax.get_xlabel() for ax in images) and images[0].get_ylabel()
+    assert plotting.legibility_problems(fig) == []
     with pytest.raises(ValueError, match="matrices"):
         plotting.plot_connectivity({})
 
