@@ -22,6 +22,8 @@ help:
 	@echo "make sync   - re-pair every chapter .md with its output-free .ipynb (jupytext)"
 	@echo "make results-cpu - train the cpu tier's grid of all three tasks into results/cpu (hours on two cores;"
 	@echo "               resumable: stop it at any moment, run it again to go on), then print its tables"
+	@echo "make vendor - the book's browser assets (MathJax, RequireJS, ipywidgets embed manager), pinned, from npm,"
+	@echo "               into build/vendor (make book does it; installs npm with apt as root if it is missing)"
 	@echo "make bench  - run the benchmarks in benchmarks/ (Fisher memory, training engine, loop old vs new, model ensembles)"
 	@echo "make browser - browser tests only: chapters run in JupyterLab + sliders moved, the built quick-mode"
 	@echo "               book checked page by page (headless Debian Chromium; screenshots in build/browser/)"
@@ -67,7 +69,7 @@ BOOK_TIMEOUT ?= 1200
 # The tier the book shows: cpu plots the committed results/cpu (quick trains smoke runs; full reads results/full).
 BOOK_TIER ?= cpu
 
-book: setup datasets
+book: setup datasets vendor
 	@for attempt in 1 2 3; do \
 	  NNRNN_EDU_QUICK= NNRNN_EDU_TIER=$(BOOK_TIER) timeout --kill-after=30 $(BOOK_TIMEOUT) \
 	    $(VENV)/bin/jupyter-book build book --config jupyter_book_config.yml -W --keep-going --all; \
@@ -122,7 +124,29 @@ DRIFT_PY := $(DRIFT_VENV)/bin/python
 # Newest torch from the registries here is a CUDA build (GBs); drift keeps torch at the CPU pin.
 DRIFT_TORCH_SPEC ?= $(TORCH_SPEC)
 
-.PHONY: browser browser-book chromium drift datasets
+.PHONY: browser browser-book chromium drift datasets vendor npm
+
+# The book's third-party browser assets, so that its pages load nothing from outside (MathJax,
+# require.js, the ipywidgets embed manager): pinned npm packages (name, version, sha512 in
+# vendor/fetch_assets.py), fetched with `npm pack`, copied with their licence files into
+# build/vendor/static/thirdparty, which jupyter_book_config.yml publishes as _static/thirdparty.
+# npm is needed only to download (tarballs are kept in build/vendor/npm); `npm` installs it with apt
+# (Debian's npm + nodejs) only as root or with passwordless sudo, like `chromium`.
+VENDOR_STAMP := build/vendor/static/thirdparty/manifest.json
+
+vendor: $(VENDOR_STAMP)
+
+$(VENDOR_STAMP): vendor/fetch_assets.py vendor/require-paths.js $(STAMP)
+	@$(MAKE) -s --no-print-directory npm
+	$(PY) vendor/fetch_assets.py --out build/vendor
+
+npm:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" = none ]; then echo "npm: missing and no root/sudo: vendor can only use tarballs already in build/vendor/npm"; \
+	  else ($$SUDO apt-get install -y -qq npm 2>/dev/null || ($$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq npm)) \
+	    || echo "npm: apt-get install npm failed"; fi; \
+	fi
 
 # Debian's Fashion-MNIST (psFashion-MNIST: psMNIST's length offline). Installed with apt only as root or
 # with passwordless sudo; without it everything still works (MNIST when it can be downloaded, else psDigits).
@@ -149,7 +173,7 @@ browser: setup chromium
 	NNRNN_EDU_QUICK=1 NNRNN_EDU_RESULTS=$(CURDIR)/$(TEST_RESULTS) NNRNN_EDU_CHROMIUM=$(CHROMIUM) $(PY) -m pytest -q -p no:cacheprovider --durations=0 \
 	  -m browser tests/browser
 
-browser-book: setup
+browser-book: setup vendor
 	NNRNN_EDU_QUICK=1 $(VENV)/bin/jupyter-book build book --config jupyter_book_config.yml -W --keep-going \
 	  --all --path-output $(BROWSER_BOOK)
 
