@@ -33,7 +33,8 @@ CHROMIUM = os.environ.get("NNRNN_EDU_CHROMIUM", "/usr/bin/chromium")
 # The quick-mode book the tests build (``make browser-book``), unless NNRNN_EDU_BOOK_HTML names
 # an already built one (e.g. ``NNRNN_EDU_BOOK_HTML=book/_build/html`` after ``make book``).
 BOOK_OUT = ROOT / "build" / "browser" / "book"
-BOOK_SOURCES = ["book/*.md", "book/*.yml", "book/*.bib", "jupyter_book_config.yml", "nnrnn_edu/**/*.py"]
+BOOK_SOURCES = ["book/*.md", "book/*.yml", "book/*.bib", "jupyter_book_config.yml", "nnrnn_edu/**/*.py",
+                "vendor/*.py", "vendor/*.js"]
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",

@@ -1,15 +1,17 @@
 """The built HTML book, as a reader sees it: every page of book/_toc.yml in headless Chromium.
 
 Per page: every image loaded (naturalWidth > 0), no empty output area, every widget output has
-its default figure as an ordinary image next to it (the book has no kernel, and offline the
-widget JavaScript from the CDN does not load either) -- except tqdm progress bars of training
-cells, which need no figure --, every widget view has its model in the saved widget state (so an
-online reader's browser can render it), no error output, every relative link
-answers 200 (and its #fragment exists), and each chapter has an "Open in Colab" link to its
-.ipynb built from ``repository.url``. Full-page screenshots go to build/browser/book-*.png.
+its default figure as an ordinary image next to it (the book has no kernel: sliders move but do
+not recompute) -- except tqdm progress bars of training cells, which need no figure --, every
+widget view has its model in the saved widget state and renders from it, no error output, every
+relative link answers 200 (and its #fragment exists), and each chapter has an "Open in Colab" link
+to its .ipynb built from ``repository.url``. Full-page screenshots go to build/browser/book-*.png.
 
-Requests that leave 127.0.0.1 (CDN scripts: require.js, the widget manager, MathJax) are
-blocked, so the test runs offline and shows what an offline reader gets.
+Self-contained: the page runs with the network blocked (offline.offline_context: every request
+off the book server's origin aborted and recorded, the proxy a closed local port) and no request
+may leave the origin; its MathJax, require.js and widget manager are the book's own copies
+(_static/thirdparty, `make vendor`); every formula is typeset by it (offline.math_problems: an
+mjx-container in every span.math/div.math, no raw \\( \\[ $$ left in the text, no MathJax error).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import urllib.request
 
 import pytest
 import yaml
+from offline import math_facts, math_problems, offline_context
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +33,12 @@ CONFIG = yaml.safe_load((ROOT / "jupyter_book_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
 CHAPTERS = [c["file"] for c in TOC.get("chapters", [])]
 PAGES = [TOC["root"], *CHAPTERS]
+SPHINX = CONFIG["sphinx"]["config"]
+# the book's own copies (jupyter_book_config.yml; `make vendor`), as paths under _static/
+MATHJAX_JS = SPHINX["mathjax_path"]
+WIDGET_JS = list(SPHINX["nb_ipywidgets_js"])
+MATHJAX_VERSION = MATHJAX_JS.split("/")[1].rsplit("-", 1)[1]  # thirdparty/mathjax-3.2.2/...
+BUILTIN_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
 
 
 def colab_link(stem: str) -> str:
@@ -110,8 +119,23 @@ PAGE_FACTS = """() => {
   for (const el of document.querySelectorAll('a[href], link[href]')) refs.push(el.getAttribute('href'));
   for (const el of document.querySelectorAll('img[src], script[src]')) refs.push(el.getAttribute('src'));
   const colab = Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href);
-  return {images, outputs, errors, refs, colab};
+  // scripts: the book's vendored ones (path under _static/, query dropped), and any other origin's
+  const scripts = Array.from(document.scripts).map(s => s.getAttribute('src')).filter(Boolean);
+  const vendored = scripts.map(s => (s.match(/_static[/](thirdparty[/][^?#]*)/) || [])[1]).filter(Boolean);
+  // widget modules named in the saved state: the embed manager bundles base/controls/output only,
+  // any other module it would fetch from a CDN
+  const modules = [...new Set(Object.values(state).flatMap(m => [m.model_module, (m.state || {})._view_module])
+                                                  .filter(Boolean))];
+  return {images, outputs, errors, refs, colab, vendored, modules, hasState: !!stateEl};
 }"""
+
+# Every saved widget view rendered by the embed manager: a div.widget-subarea with content just
+# before its view script (html-manager's renderView). Returns the views not (yet) rendered.
+UNRENDERED_VIEWS = """() => Array.from(document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]')).filter(v => {
+  const sub = v.previousElementSibling;
+  return !(sub && sub.classList.contains('widget-subarea') && sub.querySelector('.jupyter-widgets, .lm-Widget'));
+}).map(v => v.textContent.trim().slice(0, 80))"""
 
 
 def is_relative(ref: str) -> bool:
@@ -121,19 +145,11 @@ def is_relative(ref: str) -> bool:
 
 @pytest.mark.parametrize("stem", PAGES)
 def test_book_page(stem, browser, book_server, artifacts):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    blocked, bad_local, page_errors = [], [], []
-
-    def route(r):
-        if urllib.parse.urlparse(r.request.url).hostname == "127.0.0.1":
-            r.continue_()
-        else:
-            blocked.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
+    context, guard = offline_context(browser, book_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    bad_local, page_errors, unrendered = [], [], []
     page.on("response", lambda resp: resp.status >= 400 and bad_local.append(f"{resp.status} {resp.url}"))
-    page.on("requestfailed", lambda req: "127.0.0.1" in req.url and bad_local.append(f"failed {req.url}"))
+    page.on("requestfailed", lambda req: guard.allowed(req.url) and bad_local.append(f"failed {req.url}"))
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
     url = urllib.parse.urljoin(book_server, f"{stem}.html")
     try:
@@ -141,14 +157,37 @@ def test_book_page(stem, browser, book_server, artifacts):
         assert resp is not None and resp.status == 200, f"{url}: {resp and resp.status}"
         page.wait_for_load_state("networkidle")
         facts = page.evaluate(PAGE_FACTS)
+        if facts["hasState"]:
+            try:
+                page.wait_for_function(f"({UNRENDERED_VIEWS})().length === 0", timeout=20000)
+            except Exception:  # playwright's TimeoutError: reported below with the views
+                pass
+            unrendered = page.evaluate(UNRENDERED_VIEWS)
+        page.wait_for_load_state("networkidle")
+        math = math_facts(page)  # after the widgets: their outputs are checked too
         page.screenshot(path=str(artifacts / f"book-{stem}.png"), full_page=True)
     finally:
-        page.close()
+        context.close()
     (artifacts / f"book-{stem}.log").write_text(
-        "blocked (left 127.0.0.1):\n" + "\n".join(sorted(set(blocked)))
-        + "\n\npage errors:\n" + "\n".join(page_errors) + "\n")
+        "requests that left the book's origin (blocked):\n" + "\n".join(guard.left)
+        + f"\n\nMathJax: {math['status']}, version {math['version']}, {math['formulas']} formulas, "
+        f"{math['containers']} mjx-container\n\npage errors:\n" + "\n".join(page_errors) + "\n")
 
     problems = []
+    # 0. self-contained: nothing requested from another origin; formulas typeset by the book's MathJax;
+    #    only the book's vendored scripts; widget views rendered by the book's widget manager
+    problems += [f"request left the book's origin (blocked): {u}" for u in guard.left]
+    problems += math_problems(math, expected_version=MATHJAX_VERSION)
+    if math["formulas"] and MATHJAX_JS not in facts["vendored"]:
+        problems.append(f"formulas but no {MATHJAX_JS} script")
+    if facts["hasState"] and not all(js in facts["vendored"] for js in WIDGET_JS):
+        problems.append(f"saved widget state but not the book's widget scripts {WIDGET_JS}: {facts['vendored']}")
+    if extra := sorted(set(facts["vendored"]) - {MATHJAX_JS, *WIDGET_JS}):
+        problems.append(f"unexpected vendored scripts in the page (a book/_static folder adds every .js of "
+                        f"html_static_path to every page): {extra[:5]}")
+    if foreign := sorted(set(facts["modules"]) - BUILTIN_WIDGET_MODULES):
+        problems.append(f"widget modules the embed manager does not bundle (it would fetch them from a CDN): {foreign}")
+    problems += [f"widget view not rendered from the saved state: {v}" for v in unrendered]
     # 1. images: every local image loaded; chapters show figures
     for img in facts["images"]:
         if is_relative(img["src"] or "") and not img["loaded"]:
