@@ -10,7 +10,7 @@ compared (:func:`figure2_networks`), computes every curve of Figure 2
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -200,6 +200,62 @@ def figure2_curves(
     return {"simulated": simulated, "exact": exact}
 
 
+INPUT_SCALES: tuple[float, ...] = (0.1, 1.0, 3.0)
+"""Input scales of chapter 2, section 3: weak, the paper's, strong."""
+
+
+def input_scale_curves(
+    preset: DecodingPreset | None = None,
+    scales: tuple[float, ...] = INPUT_SCALES,
+    kinds: tuple[str, ...] = ("chain", "orthogonal"),
+) -> dict[float, dict[str, Any]]:
+    """Panel (c) of Figure 2 repeated at several input scales: chain against random orthogonal.
+
+    Each network of :func:`figure2_networks` is driven by ``scale * v`` with the preset's
+    non-linearity and no noise, decoded as in :func:`figure2_curves` (same seed, same sample sizes).
+
+    Parameters
+    ----------
+    preset : DecodingPreset or None
+        ``None``: :func:`decoding_preset` (follows the tier: quick or not).
+    scales : tuple of float
+        Input scales (> 0).
+    kinds : tuple of str
+        The networks compared; the first is the one whose winning lags are counted.
+
+    Returns
+    -------
+    dict
+        ``{scale: {"simulated": {kind: R2}, "exact": {"chain": R2}, "better": int, "wins_from": int | None}}``:
+        R2 of shape (seq_len,); the exact curve of the chain (quadrature, when it is among ``kinds``);
+        at how many lags the first network decodes better than the second, and the lag from which it
+        does at every lag (:func:`nnrnn_edu.decoding.wins_from_lag`).
+
+    See chapter 2, section 3.
+    """
+    from ..decoding import wins_from_lag
+
+    p = decoding_preset() if preset is None else preset
+    if isinstance(scales, (int, float)) or not scales:
+        raise ValueError(f"scales must be a non-empty tuple of positive numbers, got {scales!r}")
+    scales = tuple(nonnegative_float(c, "scales") for c in scales)
+    if min(scales) <= 0:
+        raise ValueError(f"scales must be positive, got {scales!r}")
+    networks = figure2_networks(p)
+    if len(kinds) != 2 or any(k not in networks for k in kinds):
+        raise ValueError(f"kinds must be two of the preset's networks {tuple(networks)}, got {kinds!r}")
+    out: dict[float, dict[str, Any]] = {}
+    for scale in scales:
+        sim = {kind: r2_curve(networks[kind][0], scale * networks[kind][1], p.seq_len, nonlinearity=p.nonlinearity,
+                              n_train=p.n_train, n_test=p.n_test, seed=p.seed, ridge=p.ridge) for kind in kinds}
+        exact = ({"chain": iterated_nonlinearity_r2(p.nonlinearity, p.seq_len, alpha=p.alpha, input_scale=scale)}
+                 if "chain" in kinds else {})
+        first, second = (sim[k] for k in kinds)
+        out[scale] = {"simulated": sim, "exact": exact, "better": int(np.sum(first > second)),
+                      "wins_from": wins_from_lag(first, second)}
+    return out
+
+
 # --------------------------------------------------------------------------- the explorer
 
 
@@ -339,5 +395,7 @@ __all__ = [
     "decoding_explorer_data",
     "decoding_preset",
     "figure2_curves",
+    "INPUT_SCALES",
+    "input_scale_curves",
     "figure2_networks",
 ]

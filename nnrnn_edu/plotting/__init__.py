@@ -15,7 +15,7 @@ Everything is re-exported here: ``from nnrnn_edu import plotting; plotting.plot_
 
 from .ch01 import (plot_connectivity, plot_memory_curves, plot_memory_explorer, plot_network_graphs,
                    plot_total_memory_scaling)
-from .ch02 import PANEL_TITLES, plot_decoding_curves, plot_decoding_explorer, plot_decoding_figure
+from .ch02 import PANEL_TITLES, plot_decoding_curves, plot_decoding_explorer, plot_decoding_figure, plot_input_scales
 from .ch03 import plot_figure3, plot_task_examples, plot_training_history
 from .ch04 import (
     PSEUDOSPECTRUM_LEVELS,
@@ -43,6 +43,7 @@ __all__ = [
     "plot_decoding_figure",
     "plot_figure3",
     "plot_henrici_before_after",
+    "plot_input_scales",
     "plot_memory_curves",
     "plot_memory_explorer",
     "plot_pseudospectrum",

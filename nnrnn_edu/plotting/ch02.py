@@ -11,14 +11,15 @@ from collections.abc import Mapping
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from .._validate import real_array
 from ..chapters.ch02 import PANELS, DecodingExplorerData, DecodingPreset, decoding_preset
-from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
+from .style import KIND_COLORS, KIND_LABELS, PAGE_WIDTH_IN, SMALL_PT, _fresh, _label_axes
 
 PANEL_TITLES = {
     "linear": "a  linear, no noise",
-    "noisy": "b  linear, noise sigma = {sigma:g}",
+    "noisy": "b  linear, noise σ = {sigma:g}",
     "nonlinear": "c  {f}, no noise",
 }
 """Panel titles of :func:`plot_decoding_figure` (formatted with the preset's values)."""
@@ -29,6 +30,7 @@ def plot_decoding_curves(
     exact: Mapping[str, np.ndarray] | None = None,
     title: str | None = None,
     ax=None,
+    legend: bool = True,
 ) -> Figure:
     """Decoding curves R^2(k): simulated (solid) with exact curves (dashed) where known.
 
@@ -45,6 +47,8 @@ def plot_decoding_curves(
     title : str, optional
     ax : matplotlib Axes, optional
         Draw into this axes; otherwise a new figure is made.
+    legend : bool
+        Give the axes a legend (the multi-panel figures share one below their panels instead).
 
     Returns
     -------
@@ -72,7 +76,34 @@ def plot_decoding_curves(
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.set_ylim(max(-0.5, lowest - 0.05), 1.05)
     _label_axes(ax, "lag k (steps into the past)", "decoding R²", title)
+    if not legend:
+        ax.get_legend().remove()
     return fig
+
+
+def _decoding_panels(fig: Figure, n: int) -> list:
+    """A row of ``n`` decoding panels sharing the y axis, sized for the page."""
+    axes = list(fig.subplots(1, n, sharey=True, squeeze=False)[0])
+    for ax in axes:
+        ax.tick_params(labelsize=SMALL_PT)
+    return axes
+
+
+def _finish_panels(fig: Figure, bottoms: list[float], kinds: list[str]) -> None:
+    """The shared y axis low enough for every panel (``bottoms``: each panel's own), one y label, one legend."""
+    fig.axes[0].set_ylim(min(bottoms), 1.05)
+    for ax in fig.axes[1:]:
+        ax.set_ylabel("")
+    _shared_legend(fig, kinds)
+
+
+def _shared_legend(fig: Figure, kinds: list[str]) -> None:
+    """One legend under a row of decoding panels: a colour per network, solid simulated, dashed exact."""
+    handles = [Line2D([], [], color=KIND_COLORS.get(k, "0.3"), lw=1.6, label=KIND_LABELS.get(k, k)) for k in kinds]
+    handles += [Line2D([], [], color="0.3", lw=1.6, label="simulated"),
+                Line2D([], [], color="0.3", lw=1.2, ls="--", label="exact")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=SMALL_PT,
+               handlelength=1.6, columnspacing=1.0, frameon=False)
 
 
 def plot_decoding_figure(
@@ -104,22 +135,50 @@ def plot_decoding_figure(
     panels = [panel for panel in PANELS if panel in result["simulated"]]
     if not panels:
         raise ValueError(f"result['simulated'] must contain some of the panels {PANELS}")
-    fig = _fresh(fig, figsize=(5.0 * len(panels), 3.9))
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, panel in zip(axes, panels):
+    fig = _fresh(fig, figsize=(PAGE_WIDTH_IN, 3.0))
+    fig.set_layout_engine("constrained")
+    bottoms = []
+    for ax, panel in zip(_decoding_panels(fig, len(panels)), panels):
         plot_decoding_curves(
             result["simulated"][panel],
             result.get("exact", {}).get(panel),
             title=PANEL_TITLES[panel].format(sigma=p.noise_std, f=p.nonlinearity),
             ax=ax,
+            legend=False,
         )
-    fig.suptitle(
-        f"Decoding s(L-k) from h(L): N = {p.n}, L = {p.seq_len}, "
-        f"{p.n_train} training / {p.n_test} held-out sequences"
-        + (" (quick tier)" if p.quick else ""),
-        fontsize=10,
-    )
-    fig.tight_layout()
+        bottoms.append(ax.get_ylim()[0])
+    _finish_panels(fig, bottoms, list(result["simulated"][panels[0]]))
+    return fig
+
+
+def plot_input_scales(result: Mapping[float, Mapping], fig: Figure | None = None) -> Figure:
+    """Panel (c) of Figure 2 at several input scales, one panel each (chapter 2, section 3).
+
+    Parameters
+    ----------
+    result : dict
+        :func:`nnrnn_edu.chapters.ch02.input_scale_curves`:
+        ``{scale: {"simulated": {kind: R2}, "exact": {kind: R2}, ...}}``.
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+        One axes per scale, titled with it, and one legend below them.
+
+    See chapter 2, section 3.
+    """
+    if not result:
+        raise ValueError("result must hold at least one input scale")
+    fig = _fresh(fig, figsize=(PAGE_WIDTH_IN, 3.0))
+    fig.set_layout_engine("constrained")
+    bottoms = []
+    for ax, (scale, curves) in zip(_decoding_panels(fig, len(result)), result.items()):
+        plot_decoding_curves(curves["simulated"], curves.get("exact"), title=f"input scale {scale:g}", ax=ax,
+                             legend=False)
+        bottoms.append(ax.get_ylim()[0])
+    _finish_panels(fig, bottoms, list(next(iter(result.values()))["simulated"]))
     return fig
 
 
@@ -163,4 +222,4 @@ def plot_decoding_explorer(data: DecodingExplorerData, fig: Figure | None = None
     return fig
 
 
-__all__ = ["PANEL_TITLES", "plot_decoding_curves", "plot_decoding_explorer", "plot_decoding_figure"]
+__all__ = ["PANEL_TITLES", "plot_decoding_curves", "plot_decoding_explorer", "plot_decoding_figure", "plot_input_scales"]

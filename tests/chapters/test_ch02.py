@@ -132,3 +132,24 @@ def test_figure2_networks_reject_a_preset_with_complex_gains():
     p = dataclasses.replace(ch02.decoding_preset(quick=True), n=5, alpha=1j)
     with pytest.raises(ValueError, match="^alpha must be a finite real number"):
         ch02.figure2_networks(p)
+
+
+def test_input_scale_curves_repeat_panel_c_at_each_scale():
+    from nnrnn_edu import decoding
+
+    p = ch02.DecodingPreset(n=20, seq_len=20, n_train=200, n_test=100, quick=True)
+    out = ch02.input_scale_curves(p, scales=(0.5, 3.0))
+    assert list(out) == [0.5, 3.0]
+    W, v = ch02.figure2_networks(p)["orthogonal"]
+    same = decoding.r2_curve(W, 3.0 * v, p.seq_len, nonlinearity="elu", n_train=200, n_test=100, seed=p.seed)
+    np.testing.assert_array_equal(out[3.0]["simulated"]["orthogonal"], same)
+    chain, orth = out[3.0]["simulated"]["chain"], out[3.0]["simulated"]["orthogonal"]
+    assert out[3.0]["better"] == int(np.sum(chain > orth))
+    assert out[3.0]["wins_from"] == decoding.wins_from_lag(chain, orth)
+    np.testing.assert_allclose(out[0.5]["exact"]["chain"],
+                               decoding.iterated_nonlinearity_r2("elu", p.seq_len, alpha=p.alpha, input_scale=0.5))
+    for bad in ((), (0.0,), 1.0):
+        with pytest.raises(ValueError, match="scales"):
+            ch02.input_scale_curves(p, scales=bad)
+    with pytest.raises(ValueError, match="kinds"):
+        ch02.input_scale_curves(p, kinds=("chain",))

@@ -59,3 +59,19 @@ def test_complex_curves_raise_naming_them_instead_of_plotting_the_real_part():
             plot_decoding_curves({"chain": np.ones(4) * 1j})
         with pytest.raises(ValueError, match=r"^exact\['chain'\] must be real; got a complex"):
             plot_decoding_curves({"chain": np.ones(4)}, exact={"chain": np.ones(4) + 0j})
+
+
+def test_figure2_and_input_scales_fit_the_page_with_one_legend():
+    from nnrnn_edu.plotting import legibility_problems, plot_input_scales
+
+    p = ch02.DecodingPreset(n=20, seq_len=20, n_train=200, n_test=100, quick=True)
+    fig = plot_decoding_figure(ch02.figure2_curves(p), p)
+    assert legibility_problems(fig) == [] and len(fig.legends) == 1
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    assert fig.axes[0].get_ylim()[0] <= min(min(c.min() for c in panel.values())
+                                            for panel in ch02.figure2_curves(p)["simulated"].values())
+    scales = ch02.input_scale_curves(p, scales=(0.5, 2.0))
+    fig = plot_input_scales(scales)
+    assert [ax.get_title() for ax in fig.axes] == ["input scale 0.5", "input scale 2"]
+    assert np.array_equal(fig.axes[1].lines[0].get_ydata(), scales[2.0]["simulated"]["chain"])
+    assert legibility_problems(fig) == []
