@@ -13,8 +13,8 @@ where RequireJS finds the widget manager's fonts).
 
 ``jupyter_book_config.yml`` publishes ``build/vendor/static`` as a Sphinx ``html_static_path``, so the
 files appear in the book as ``_static/thirdparty/...``, and points ``mathjax_path`` and myst-nb's
-``nb_ipywidgets_js`` at them. Tarballs are kept in ``build/vendor/npm`` (and npm's own cache): a
-second run, or a run after the pins are unchanged, needs no network. The result is written to a
+``nb_ipywidgets_js`` at them. Tarballs are kept in ``build/vendor/npm`` (and npm's own cache): while
+the pins are unchanged, a second run needs no network (nor npm). The result is written to a
 temporary directory and renamed into place, so an interrupted run never leaves half an install.
 
 Usage: python vendor/fetch_assets.py [--out build/vendor] [--npm npm]
@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import fnmatch
+import hashlib
 import importlib.metadata
 import json
 import pathlib
