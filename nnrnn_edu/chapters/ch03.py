@@ -215,6 +215,35 @@ def success_table(models: Mapping[str, Mapping], reference: Mapping[str, tuple[i
     return "\n".join(lines)
 
 
+def best_settings_text(summary: Mapping[str, Mapping]) -> str:
+    """Which setting each curve of Figure 3 shows: per task and initialiser, the best scale and learning rate.
+
+    The best setting is the one with the lowest mean final validation loss over its seeds, seeds that
+    blew up (diverged or exploded) left out and counted (:func:`nnrnn_edu.training.summarize`).
+
+    Parameters
+    ----------
+    summary : dict
+        :func:`~nnrnn_edu.training.summary.summarize` (each row's ``best_setting``).
+
+    Returns
+    -------
+    str
+        One line per task and initialiser: scale, learning rate, seeds averaged, seeds that blew up,
+        mean final validation loss.
+    """
+    lines = [f"  {'task':<9} {'model':<11} {'scale':>6} {'lr':>8}  seeds  {'blew up':>7}  mean final loss"]
+    for task, entry in summary.items():
+        for init, row in entry["models"].items():
+            b = row.get("best_setting")
+            if b is None:
+                lines.append(f"  {task:<9} {init:<11} {'-':>6} {'-':>8}  {'-':>5}  {'-':>7}  every run blew up")
+                continue
+            lines.append(f"  {task:<9} {init:<11} {b['init_scale']:>6g} {b['lr']:>8g}  {len(b['seeds']):>5}  "
+                         f"{b.get('n_blown_up', 0):>7}  {b['mean_final_val_loss']:.4g}")
+    return "\n".join(lines)
+
+
 PILOT_DIR = os.path.join("cpu", "pilot")
 """Where the pilot that chose the cpu tier's grid lies, below the results directory (committed)."""
 
@@ -343,4 +372,4 @@ def pilot_table_text(grid_: Mapping[str, Mapping[tuple[str, float], PilotCell]])
 
 
 __all__ = ["PAPER_COPY_SUCCESS", "PILOT_DIR", "PilotCell", "figure3_results", "pilot_grid", "pilot_runs",
-           "README_RUN", "first_crossing", "grid_runs", "readme_run", "success_table", "wilson_interval", "pilot_table_text"]
+           "README_RUN", "best_settings_text", "first_crossing", "grid_runs", "readme_run", "success_table", "wilson_interval", "pilot_table_text"]

@@ -4,19 +4,19 @@
 - :mod:`~nnrnn_edu.plotting.legibility` - is a figure readable at the book's page width?
 - :mod:`~nnrnn_edu.plotting.ch01` - connectivity, memory curves, J_tot against N, memory explorer
 - :mod:`~nnrnn_edu.plotting.ch02` - decoding curves, Figure 2, decoding explorer
-- :mod:`~nnrnn_edu.plotting.ch03` - task examples, Figure 3, training histories
+- :mod:`~nnrnn_edu.plotting.ch03` - task examples, Figure 3 (curves, success counts), training histories
 - :mod:`~nnrnn_edu.plotting.ch04` - pseudospectra, pseudospectrum explorer, weight profiles, Henrici bars
 
 Every ``plot_*`` function only draws; the numbers come from the library (the
 explorers' from ``*_explorer_data`` functions). Given ``fig=`` (or ``ax=``) a
 function draws into it (cleared first), which is how widgets redraw in place.
-Everything is re-exported here: ``from nnrnn_edu import plotting; plotting.plot_figure3(...)``.
+Everything is re-exported here: ``from nnrnn_edu import plotting; plotting.plot_figure3_curves(...)``.
 """
 
 from .ch01 import (plot_connectivity, plot_memory_curves, plot_memory_explorer, plot_network_graphs,
                    plot_total_memory_scaling)
 from .ch02 import PANEL_TITLES, plot_decoding_curves, plot_decoding_explorer, plot_decoding_figure, plot_input_scales
-from .ch03 import plot_figure3, plot_task_examples, plot_training_history
+from .ch03 import plot_figure3_counts, plot_figure3_curves, plot_task_examples, plot_training_history
 from .ch04 import (
     PSEUDOSPECTRUM_LEVELS,
     plot_henrici_before_after,
@@ -41,7 +41,8 @@ __all__ = [
     "plot_decoding_curves",
     "plot_decoding_explorer",
     "plot_decoding_figure",
-    "plot_figure3",
+    "plot_figure3_counts",
+    "plot_figure3_curves",
     "plot_henrici_before_after",
     "plot_input_scales",
     "plot_memory_curves",

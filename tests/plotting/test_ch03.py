@@ -15,6 +15,7 @@ def test_task_examples_show_the_three_tasks():
     fig = plotting.plot_task_examples((cx[0].numpy(), cy[0].numpy()), (ax_[0].numpy(), float(ay[0])), pix)
     assert isinstance(fig, Figure)
     titles = [a.get_title() for a in fig.axes]
+    assert plotting.legibility_problems(fig) == []
     assert titles[0].startswith("copy, T = 40") and "cue 9 at t = 29" in titles[0]
     assert titles[1].startswith("addition, T = 40") and f"{float(ay[0]):.3f}" in titles[1]
     assert titles[2].startswith("psDigits, T = 64")
@@ -36,35 +37,48 @@ def _fake(task, init, scale, lr, seed, vals):
 
 
 def test_figure3_curves_are_seed_means_and_bars_count_successes():
+    from nnrnn_edu.chapters import ch03
+
     runs = [
         _fake("copy", "chain", 1.0, 1e-3, 1, [0.5, 0.1]),
         _fake("copy", "chain", 1.0, 1e-3, 2, [0.3, 0.15]),
         _fake("copy", "orthogonal", 1.0, 1e-3, 1, [0.5, 0.39]),
         _fake("copy", "orthogonal", 1.0, 1e-3, 2, [0.5, 0.41]),
     ]
-    fig = plotting.plot_figure3(training.summarize(runs), "synthetic test")
-    top, bottom = fig.axes[0], fig.axes[1]
-    assert "synthetic test" in fig._suptitle.get_text()
-    lines = {ln.get_label().split(" (")[0]: ln for ln in top.lines}
+    summary = training.summarize(runs)
+    curves = plotting.plot_figure3_curves(summary)
+    (top,) = curves.axes
+    lines = {ln.get_label(): ln for ln in top.lines}
     np.testing.assert_allclose(lines["chain"].get_ydata(), [0.4, 0.125])  # mean over the two seeds
     np.testing.assert_allclose(lines["random orthogonal"].get_ydata(), [0.5, 0.4])
     assert top.get_xlabel() == "parameter updates" and top.get_yscale() == "log"
-    assert [p.get_height() for p in bottom.patches] == [0, 2]  # orthogonal 0/2, chain 2/2
+    assert [t.get_text() for t in curves.legends[0].get_texts()][:2] == ["random orthogonal", "chain"]
+    counts = plotting.plot_figure3_counts(summary)
+    (bottom,) = counts.axes
+    assert [p.get_width() for p in bottom.patches] == [0, 2]  # orthogonal 0/2, chain 2/2
     assert [t.get_text() for t in bottom.texts] == ["0/2", "2/2"]
-    with pytest.raises(ValueError, match="summary"):
-        plotting.plot_figure3({})
+    assert [t.get_text() for t in bottom.get_yticklabels()] == ["random orthogonal", "chain"]
+    for draw in (plotting.plot_figure3_curves, plotting.plot_figure3_counts):
+        assert plotting.legibility_problems(draw(summary)) == []
+        with pytest.raises(ValueError, match="summary"):
+            draw({})
     ps_run = {**_fake("psmnist", "chain", 1.0, 1e-3, 1, [2.0, 0.5]), "dataset": {"name": "psDigits"}}
-    ps = plotting.plot_figure3(training.summarize([ps_run]))
+    ps = plotting.plot_figure3_curves(training.summarize([ps_run]))
     assert ps.axes[0].get_title() == "psDigits"  # the data set the psMNIST slot used, never called psMNIST
     # beside the paper's counts: fractions, ours and the paper's
-    fig = plotting.plot_figure3(training.summarize(runs), "x", reference={"copy": {"chain": (46, 462), "orthogonal": (0, 594)}})
-    bottom = fig.axes[1]
-    np.testing.assert_allclose([p.get_height() for p in bottom.patches], [0.0, 1.0, 0.0, 46 / 462])
-    assert [t.get_text() for t in bottom.texts] == ["0/2", "2/2", "paper\n0/594", "paper\n46/462"]
-    assert bottom.get_ylabel() == "fraction of runs successful"
+    fig = plotting.plot_figure3_counts(summary, reference={"copy": {"chain": (46, 462), "orthogonal": (0, 594)}})
+    bottom = fig.axes[0]
+    np.testing.assert_allclose([p.get_width() for p in bottom.patches], [0.0, 1.0, 0.0, 46 / 462])
+    assert [t.get_text() for t in bottom.texts] == ["paper 0/594", "paper 46/462", "0/2", "2/2"]
+    assert bottom.get_xlabel() == "fraction successful"
+    assert plotting.legibility_problems(fig) == []
     blown = runs + [_fake("copy", "chain", 1.0, 1e-3, 3, [0.5, 3e19])]
-    labels = [ln.get_label() for ln in plotting.plot_figure3(training.summarize(blown)).axes[0].lines]
-    assert any(lab.startswith("chain (") and "2 seeds; 1 more blew up" in lab for lab in labels)
+    table = ch03.best_settings_text(training.summarize(blown)).splitlines()
+    chain = next(line for line in table if " chain " in line).split()
+    assert chain[:6] == ["copy", "chain", "1", "0.001", "2", "1"]  # 2 seeds averaged, 1 blew up
+    all_blown = training.summarize([_fake("copy", "chain", 1.0, 1e-3, 1, [0.5, float("nan")])])
+    fig = plotting.plot_figure3_curves(all_blown)
+    assert not fig.axes[0].lines[:-2] and "no run trained" in fig.axes[0].texts[0].get_text()
 
 
 def test_training_history():
@@ -72,6 +86,6 @@ def test_training_history():
     fig = plotting.plot_training_history(runs)
     ax = fig.axes[0]
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [0.5, 0.1])
-    assert ax.get_ylabel() == "loss"
+    assert ax.get_ylabel() == "loss" and plotting.legibility_problems(fig) == []
     with pytest.raises(ValueError, match="results"):
         plotting.plot_training_history(runs[0])
