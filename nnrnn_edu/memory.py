@@ -15,12 +15,19 @@ Numerics (all verified, see chapter 1):
   noise covariance of ``0.2 I + 1.05 (sub-diagonal)``, N = 100, has cond(C) ~ 1e23 and
   gives J_tot to 1e-9 (tests against 60-digit references). Only a factor beyond double
   precision is refused (:class:`IllConditionedError`, saying how far beyond).
+- Structure is used where it pays (N >= 96): triangular banded W (``d I + alpha
+  (sub-diagonal)``) gets L from Hammarling's method, unit by unit (about a tenth of the
+  doubling's work), and a W that couples only units of opposite parity (the chain with
+  feedback) has a C that splits into two independent halves. Same accuracy (tests).
 - The doubling is exact after ``ceil(log2 N)`` steps for nilpotent W, and a pure
   chain (sub-diagonal only) has a diagonal C summed exactly by a recursion.
   :func:`noise_covariance` returns C itself, summed by the same doubling unfactored.
 - ``J_tot`` is ``trace(C^{-1} S_v) = ||L^{-1} G||_F^2`` with ``G G^T = S_v =
   sum_k W^k v v^T W^kT`` (same doubling), so no sum over k is truncated: normal W
-  with lambda = 0.99 gives 1 to 1e-12, where summing J(k) to k = 2N gives 0.98.
+  with lambda = 0.99 gives 1 to 1e-12, where summing J(k) to k = 2N gives 0.98. Where W^k v
+  provably dies out within 4N lags (the chain, triangular banded W) ``G = [v, Wv, ...]``
+  itself, to the lag after which the rest is below 1e-17 of J(0), and J_tot comes from the
+  curve's own solve.
 - When the spectral radius is >= 1 the stationary C does not exist; pass a
   finite ``horizon`` T (``C_T = sum_{k<T} W^k W^kT``: the state T steps back is known).
 """
@@ -28,10 +35,11 @@ Numerics (all verified, see chapter 1):
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import blas
 
 from . import _sqrt_cov
 from ._validate import input_vector, optional_horizon, positive_int, square_matrix
-from .connectivity import _is_triangular, spectral_radius
+from .connectivity import spectral_radius
 
 _MAX_DOUBLINGS = 64
 _MAX_FACTOR_CONDITION = 1.0 / np.finfo(float).eps  # beyond it L^-1 x has no correct digit
@@ -56,10 +64,6 @@ class Float64OverflowError(IllConditionedError):
     A pure chain with gain alpha > 1 has noise variance ``~ alpha^(2N)`` at its last unit, which exceeds
     1e308 once ``N > 308 / (2 log10 alpha)`` (N > 1945 for alpha = 1.2).
     """
-
-
-def _is_tridiagonal(W: np.ndarray) -> bool:
-    return bool(np.array_equal(np.triu(np.tril(W, 1), -1), W))
 
 
 def _is_nilpotent_triangular(W: np.ndarray) -> bool:
@@ -126,7 +130,7 @@ def _doubling_sum(
 
 
 def _check_stationary(W: np.ndarray, horizon: int | None, rho: float | None = None) -> None:
-    if horizon is None and not _is_nilpotent_triangular(W):
+    if horizon is None and (rho is not None or not _is_nilpotent_triangular(W)):
         rho = spectral_radius(W) if rho is None else rho
         if rho >= 1.0:
             raise ValueError(
@@ -137,10 +141,13 @@ def _check_stationary(W: np.ndarray, horizon: int | None, rho: float | None = No
 
 
 def _cheap_stationary_check(W: np.ndarray, horizon: int | None, rho: float | None = None) -> None:
-    """Check stability up front where that is cheap (rho known, triangular or
-    tridiagonal W); dense W is checked inside the doubling, only if it converges slowly."""
-    if horizon is None and (rho is not None or _is_triangular(W) or _is_tridiagonal(W)):
-        _check_stationary(W, horizon, rho)
+    """Check stability up front where that is cheap (rho known, or triangular W: its diagonal);
+    any other W is checked inside the doubling, only if it converges slowly or overflows."""
+    if horizon is None:
+        if rho is None and _sqrt_cov.triangular_side(W) is not None:
+            rho = float(np.max(np.abs(np.diagonal(W))))
+        if rho is not None:
+            _check_stationary(W, horizon, rho)
 
 
 def noise_covariance(W: np.ndarray, horizon: int | None = None) -> np.ndarray:
@@ -174,16 +181,16 @@ def noise_covariance(W: np.ndarray, horizon: int | None = None) -> np.ndarray:
 
 
 def _factors(W, v, horizon, powers=None, rho=None):
-    """Square-root doubling (:mod:`nnrnn_edu._sqrt_cov`), exact shortcut for a pure chain,
-    errors translated: returns L (``L L^T = C``) and G (``G G^T = S_v``, or None)."""
+    """The factors of :mod:`nnrnn_edu._sqrt_cov` (doubling, Hammarling or parity split), an exact
+    shortcut for a pure chain, errors translated: returns L (a ``_sqrt_cov.Factor``,
+    ``L L^T = C`` by blocks of units) and G (per block ``G G^T = S_v``, or None)."""
     if horizon is None or horizon >= W.shape[0]:
         try:
-            L = _sqrt_cov.shift_factor(W)  # chain: C is diagonal, sum finite (any horizon >= N)
+            d = _sqrt_cov.shift_factor(W)  # chain: C is diagonal, sum finite (any horizon >= N)
         except _sqrt_cov.Overflow:
             raise Float64OverflowError(_OVERFLOW) from None
-        if L is not None:
-            G = None if v is None else _signal_trajectory(W, v, W.shape[0])  # S_v = sum_k u_k u_k^T, k < N
-            return L, G
+        if d is not None:  # S_v = sum_k u_k u_k^T, k < N (W^N = 0)
+            return _sqrt_cov.Factor([(None, d)]), (None if v is None else _sqrt_cov.Trajectory(W.shape[0]))
     try:
         L, G = _sqrt_cov.factors_single_threaded_if_small(
             W, v, horizon, powers, lambda: _check_stationary(W, horizon, rho))
@@ -194,7 +201,7 @@ def _factors(W, v, horizon, powers=None, rho=None):
             "the noise covariance did not converge: the spectral radius of W is too close to 1; "
             "pass a finite horizon"
         ) from None
-    cond = _sqrt_cov.factor_condition(L)
+    cond = L.condition()
     if not cond < _MAX_FACTOR_CONDITION:
         beyond = "infinitely" if not np.isfinite(cond) else f"about {cond * np.finfo(float).eps:.1e} times"
         raise IllConditionedError(
@@ -231,45 +238,46 @@ def transient_amplification(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndar
 _MAX_BAND = 5  # diagonals; beyond that the dense matvec (BLAS) is as fast
 
 
-def _band(W: np.ndarray) -> list[tuple[int, np.ndarray]] | None:
-    """The non-zero diagonals ``(offset, values)`` of W if there are at most 5 of them, else None."""
+def _band(W: np.ndarray) -> tuple[int, int, np.ndarray] | None:
+    """W in BLAS general band storage ``(kl, ku, ab)`` (``ab[ku + i - j, j] = W[i, j]``) if it has at
+    most 5 non-zero diagonals (and N >= 64), else None."""
     n = W.shape[0]
-    if n < 64:
+    if n < 64 or np.count_nonzero(W) > _MAX_BAND * n:
         return None
     rows, cols = np.nonzero(W)
     offsets = np.unique(cols - rows)
     if len(offsets) > _MAX_BAND:
         return None
-    return [(int(off), np.diagonal(W, off).copy()) for off in offsets]
-
-
-def _band_matvec(diagonals: list[tuple[int, np.ndarray]], u: np.ndarray) -> np.ndarray:
-    """``W @ u`` from W's diagonals (``W[i, i + off] = d[i]`` for off < 0 shifted accordingly)."""
-    y = np.zeros_like(u)
-    for off, d in diagonals:
+    kl, ku = max(0, -int(offsets.min())), max(0, int(offsets.max()))
+    ab = np.zeros((kl + ku + 1, n), order="F")
+    for off in range(-kl, ku + 1):
+        d = np.diagonal(W, off)
         if off >= 0:
-            y[: len(d)] += d * u[off:]
+            ab[ku - off, off:] = d
         else:
-            y[-off:] += d * u[: len(d)]
-    return y
+            ab[ku - off, : n + off] = d
+    return kl, ku, ab
 
 
 def _signal_trajectory(
     W: np.ndarray, v: np.ndarray, k_max: int, powers: dict[int, np.ndarray] | None = None
 ) -> np.ndarray:
-    """Columns ``W^k v`` for k < k_max, shape (N, k_max).
+    """Columns ``W^k v`` for k < k_max, shape (N, k_max), Fortran order.
 
-    If ``powers`` (from :func:`_doubling_sum`) holds ``W^b`` for b = 32, only the
-    first b columns are matrix-vector products and every further block of b is
-    one GEMM, ``W^b`` times the previous block; otherwise k_max matvecs.
+    Banded W: one banded matrix-vector product (BLAS ``dgbmv``) per column. Otherwise, if
+    ``powers`` (from the doubling) holds ``W^b`` for b = 32, only the first b columns are
+    matrix-vector products and every further block of b is one GEMM, ``W^b`` times the
+    previous block; otherwise k_max matvecs.
     """
-    U = np.empty((W.shape[0], k_max))
-    diagonals = _band(W)
-    if diagonals is not None:  # banded W: O(N * bandwidth) per step instead of a dense matvec
-        u = v
-        for k in range(k_max):
-            U[:, k] = u
-            u = _band_matvec(diagonals, u)
+    n = W.shape[0]
+    U = np.empty((n, k_max), order="F")
+    band = _band(W)
+    if band is not None:  # O(N * bandwidth) per step instead of a dense matvec
+        kl, ku, ab = band
+        gbmv = blas.dgbmv
+        U[:, 0] = v
+        for k in range(1, k_max):
+            gbmv(n, n, kl, ku, 1.0, ab, U[:, k - 1], beta=0.0, y=U[:, k], overwrite_y=1)
         return U
     Wb, b = None, k_max
     for size, P in sorted((powers or {}).items()):
@@ -333,18 +341,38 @@ def fisher_memory_curve(
     return _curve(W, v, k_max, horizon, L, powers)
 
 
-def _curve(W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None, L: np.ndarray, powers=None) -> np.ndarray:
-    k_eff = k_max if horizon is None else min(k_max, horizon)
-    Y = _sqrt_cov.whiten(L, _signal_trajectory(W, v, k_eff, powers))  # (N, k_eff): L^-1 W^k v
-    J = np.zeros(k_max)
-    J[:k_eff] = np.sum(Y * Y, axis=0)
-    return J
+def _curve(W: np.ndarray, v: np.ndarray, k_max: int, horizon: int | None, L, powers=None) -> np.ndarray:
+    return _curve_and_total(W, v, k_max, horizon, L, None, powers)[0]
 
 
-def _total(L: np.ndarray, G: np.ndarray) -> float:
-    # J_tot = trace(C^-1 S_v) = ||L^-1 G||_F^2 with L L^T = C and G G^T = S_v
-    X = _sqrt_cov.whiten(L, G)
-    return float(np.sum(X * X))
+def _curve_and_total(W, v, k_max, horizon, L, G, powers=None, curve=True):
+    """J(k) for k < k_max (if ``curve``) and, if G is given, J_tot; one triangular solve for both
+    when S_v's factor is the signal trajectory itself (``_sqrt_cov.Trajectory``)."""
+    k_eff = (k_max if horizon is None else min(k_max, horizon)) if curve else 0
+    K = G.length if isinstance(G, _sqrt_cov.Trajectory) else 0
+    J, total = None, None
+    k_all = max(k_eff, K)
+    if k_all:
+        Y = L.whiten(_signal_trajectory(W, v, k_all, powers))  # (N, k_all): L^-1 W^k v
+        sq = np.sum(Y * Y, axis=0)
+        if curve:
+            J = np.zeros(k_max)
+            J[:k_eff] = sq[:k_eff]
+        if K:
+            total = float(np.sum(sq[:K]))
+    if G is not None and not K:
+        total = _total(L, G)
+    return J, total
+
+
+def _total(L, G: list[np.ndarray]) -> float:
+    # J_tot = trace(C^-1 S_v) = ||L^-1 G||_F^2 with L L^T = C and G G^T = S_v, by blocks of L
+    # (C has no entries between blocks, so S_v's entries between them do not enter)
+    total = 0.0
+    for (_, Lb), Gb in zip(L.blocks, G):
+        X = _sqrt_cov.whiten(Lb, Gb)
+        total += float(np.sum(X * X))
+    return total
 
 
 def curve_and_total(
@@ -379,7 +407,7 @@ def curve_and_total(
     _cheap_stationary_check(W, horizon, rho)
     powers: dict[int, np.ndarray] = {}
     L, G = _factors(W, v, horizon, powers, rho)
-    return _curve(W, v, k_max, horizon, L, powers), _total(L, G)
+    return _curve_and_total(W, v, k_max, horizon, L, G, powers)
 
 
 def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None) -> float:
@@ -406,7 +434,9 @@ def total_fisher_memory(W: np.ndarray, v: np.ndarray, horizon: int | None = None
     v = input_vector(v, W.shape[0], "v")
     horizon = optional_horizon(horizon)
     _cheap_stationary_check(W, horizon)
-    return _total(*_factors(W, v, horizon))
+    powers: dict[int, np.ndarray] = {}
+    L, G = _factors(W, v, horizon, powers)
+    return _curve_and_total(W, v, 1, horizon, L, G, powers, curve=False)[1]
 
 
 __all__ = [

@@ -8,12 +8,15 @@ Cases include networks whose C is beyond double precision (cond(C) up to ~1e23),
 library refused before the square-root formulation.
 """
 
+import functools
+
 import mpmath as mp
 import numpy as np
 import pytest
 
+from nnrnn_edu import _sqrt_cov
 from nnrnn_edu import connectivity as cx
-from nnrnn_edu.memory import curve_and_total, fisher_memory_curve, total_fisher_memory
+from nnrnn_edu.memory import IllConditionedError, curve_and_total, fisher_memory_curve, total_fisher_memory
 
 DPS = 60
 
@@ -118,19 +121,168 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("name", list(CASES))
-def test_curve_and_total_match_60_digit_reference(name):
+# The structured solvers (Hammarling's method for triangular banded W, the parity split for the
+# chain with feedback) start at N = 96 by default, beyond what 60-digit references afford in
+# seconds; these settings let them run at the sizes above (and re-triangularise every 7 units).
+STRUCTURED = {"HAMMARLING_MIN_N": 8, "PARITY_MIN_N": 8, "HAMMARLING_BLOCK": 7, "FORMED_MAX_BAND": 1.0}
+STRUCTURED_PATH = {  # which solver the structured settings must reach
+    "fbchain 0.99/0.04": "parity", "fbchain 1.5/0.1": "parity", "fbchain 2.0/0.1 (cond 2e24)": "parity",
+    "d=0.2 alpha=1.05": "hammarling", "d=0.2 alpha=1.0": "hammarling", "d=0.2 alpha=0.95": "hammarling",
+    "dense non-normal": "doubling",
+}
+
+
+@pytest.fixture
+def solver(monkeypatch):
+    """``solver(settings)`` applies module settings of ``_sqrt_cov``; returns the list of solvers used."""
+    used = []
+    for name, path in [("_hammarling_factors", "hammarling"), ("_parity_factors", "parity"), ("_doubling", "doubling")]:
+        original = getattr(_sqrt_cov, name)
+
+        def spy(*args, _original=original, _path=path, **kwargs):
+            used.append(_path)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(_sqrt_cov, name, spy)
+
+    def apply(settings):
+        for key, value in settings.items():
+            monkeypatch.setattr(_sqrt_cov, key, value)
+        return used
+
+    return apply
+
+
+@functools.lru_cache(maxsize=None)
+def _case_reference(name):
     make, k_max = CASES[name]
-    W, v = make()
-    J_ref, tot_ref, _ = reference(W, v, k_max)
+    return reference(*make(), k_max)
+
+
+def _assert_matches(W, v, k_max, J_ref, tot_ref, rtol=1e-8):
     J = fisher_memory_curve(W, v, k_max)
     nz = J_ref > 0
     assert np.all(J[~nz] == 0)
-    np.testing.assert_allclose(J[nz], J_ref[nz], rtol=1e-8, atol=0)
-    assert total_fisher_memory(W, v) == pytest.approx(tot_ref, rel=1e-8)
+    np.testing.assert_allclose(J[nz], J_ref[nz], rtol=rtol, atol=0)
+    assert total_fisher_memory(W, v) == pytest.approx(tot_ref, rel=rtol)
     J2, tot2 = curve_and_total(W, v, k_max)
-    np.testing.assert_allclose(J2[nz], J_ref[nz], rtol=1e-8, atol=0)
-    assert tot2 == pytest.approx(tot_ref, rel=1e-8)
+    np.testing.assert_allclose(J2[nz], J_ref[nz], rtol=rtol, atol=0)
+    assert tot2 == pytest.approx(tot_ref, rel=rtol)
+
+
+@pytest.mark.parametrize("path", ["default", "structured"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_curve_and_total_match_60_digit_reference(name, path, solver):
+    make, k_max = CASES[name]
+    W, v = make()
+    used = solver(STRUCTURED if path == "structured" else {})
+    J_ref, tot_ref, _ = _case_reference(name)
+    _assert_matches(W, v, k_max, J_ref, tot_ref)
+    if path == "structured" and name in STRUCTURED_PATH:
+        assert STRUCTURED_PATH[name] in used
+
+
+def _random_lower_band(n, bands, seed, diagonal=0.9):
+    rng = np.random.default_rng(seed)
+    W = np.diag(rng.uniform(-diagonal, diagonal, n))
+    for k in range(1, bands + 1):
+        W += np.diag(rng.uniform(-0.8, 0.8, n - k), -k)
+    v = rng.standard_normal(n)
+    return W, v / np.linalg.norm(v)
+
+
+def _parity_tridiagonal(n, seed):
+    # zero diagonal, random positive forward and feedback weights: couples opposite parities only
+    rng = np.random.default_rng(seed)
+    W = np.diag(rng.uniform(0.8, 1.3, n - 1), -1) + np.diag(rng.uniform(0.0, 0.3, n - 1), 1)
+    v = rng.standard_normal(n)
+    return W, v / np.linalg.norm(v)
+
+
+def _reversed_units(W, v):
+    return W[::-1, ::-1].copy(), v[::-1].copy()
+
+
+# more structures, each checked with the structured solvers (reference: same W, or, for the upper
+# triangular W, the same network with its units numbered backwards, which has the same J)
+MORE_CASES = {
+    "upper bidiagonal 0.2/1.05, random v": (
+        lambda: _reversed_units(_bidiagonal(50, 0.2, 1.05), np.random.default_rng(5).standard_normal(50)),
+        lambda W, v: _reversed_units(W, v), "hammarling"),
+    "lower band of 3, random diagonal and v": (lambda: _random_lower_band(30, 3, 1), None, "hammarling"),
+    "nilpotent band of 2": (lambda: _random_lower_band(30, 2, 2, diagonal=0.0), None, "hammarling"),
+    # W^k v decays only after ~900 lags (> 4 N): J_tot from S_v's own Hammarling factor
+    "0.9 I + 0.1 sub-diagonal (slow decay)": (lambda: (_bidiagonal(40, 0.9, 0.1), _e1(40)), None, "hammarling"),
+    "fbchain N = 25 (odd), random v": (
+        lambda: (cx.chain_with_feedback(25, 1.2, 0.1), np.random.default_rng(3).standard_normal(25)),
+        None, "parity"),
+    "random parity tridiagonal": (lambda: _parity_tridiagonal(24, 4), None, "parity"),
+}
+
+
+@pytest.mark.parametrize("name", list(MORE_CASES))
+def test_structured_solvers_match_60_digit_reference(name, solver):
+    make, to_reference, path = MORE_CASES[name]
+    W, v = make()
+    v = v / np.linalg.norm(v)
+    n = W.shape[0]
+    J_ref, tot_ref, _ = reference(*(to_reference(W, v) if to_reference else (W, v)), n + 10)
+    used = solver(STRUCTURED)
+    _assert_matches(W, v, n + 10, J_ref, tot_ref)
+    assert path in used
+
+
+def test_total_from_the_signal_covariance_factor_where_the_trajectory_is_long(solver):
+    # J_tot of a triangular banded W comes from the curve's own solve when W^k v decays within
+    # 4 N lags; otherwise S_v gets its own Hammarling factor. Force the latter.
+    used = solver({**STRUCTURED, "TRAJECTORY_MAX": 0})
+    for name in ["d=0.2 alpha=1.05", "d=0.2 alpha=0.95"]:
+        make, k_max = CASES[name]
+        J_ref, tot_ref, _ = _case_reference(name)
+        _assert_matches(*make(), k_max, J_ref, tot_ref)
+    assert used.count("hammarling") == 6
+
+
+@pytest.mark.parametrize("path", ["default", "structured"])
+def test_near_the_limit_of_double_precision(path, solver):
+    # 0.5 I + 0.9 (sub-diagonal): cond(L) = 2.4e8 at N = 40, 8e14 at N = 70 (just inside 1/eps),
+    # 3e16 to 1e17 at N = 80 (refused; beyond 1/eps the estimate is rough). The relative error stays below eps * cond(L) (the accuracy model),
+    # here 1e-10 at N = 40 and about 1e-3 of eps * cond(L) at N = 70.
+    solver(STRUCTURED if path == "structured" else {})
+    for n in [40, 70]:
+        W, v = _bidiagonal(n, 0.5, 0.9), _e1(n)
+        J_ref, tot_ref, _ = reference(W, v, n)
+        cond = _sqrt_cov.factors(W, None, None)[0].condition()
+        assert 1e8 < cond < 4.5e15
+        J, tot = curve_and_total(W, v, n)
+        err = max(np.max(np.abs(J - J_ref) / J_ref), abs(tot - tot_ref) / tot_ref)
+        assert err < (1e-8 if n == 40 else np.finfo(float).eps * cond)
+    with pytest.raises(IllConditionedError, match=r"condition number \d\.\de\+1[6-9].*times beyond"):
+        curve_and_total(_bidiagonal(80, 0.5, 0.9), _e1(80), 10)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: cx.memory_network("fbchain", 300, alpha=0.99, beta=0.04),
+    lambda: cx.memory_network("fbchain", 101, alpha=1.2, beta=0.1),
+    lambda: (_bidiagonal(300, 0.2, 0.8), _e1(300)),
+    lambda: _reversed_units(_bidiagonal(200, 0.3, 0.7), _e1(200)),
+    lambda: _random_lower_band(300, 3, 7),
+], ids=["fbchain 300", "fbchain 101 1.2/0.1", "0.2 I + 0.8 S, N = 300", "upper bidiagonal 200", "band of 3, 300"])
+def test_structured_solvers_agree_with_the_doubling_at_their_default_sizes(make, solver):
+    # at N >= 96 the structured solvers are the default; the square-root doubling (forced here
+    # by raising their thresholds) is the independent check in double precision, to eps * cond(L)
+    W, v = make()
+    used = solver({})
+    J, tot = curve_and_total(W, v, W.shape[0])
+    assert used and "doubling" not in used[:1]
+    solver({"HAMMARLING_MIN_N": 10**9, "PARITY_MIN_N": 10**9})
+    used.clear()
+    J_d, tot_d = curve_and_total(W, v, W.shape[0])
+    assert used == ["doubling"]
+    rtol = max(1e-9, np.finfo(float).eps * _sqrt_cov.factors(W, None, None)[0].condition())  # the accuracy model
+    nz = J_d > 1e-300
+    np.testing.assert_allclose(J[nz], J_d[nz], rtol=rtol)
+    assert tot == pytest.approx(tot_d, rel=rtol)
 
 
 def test_reference_cases_include_covariances_beyond_double_precision():
