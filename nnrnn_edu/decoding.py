@@ -30,6 +30,10 @@ the Figure-2 computation are in :mod:`nnrnn_edu.chapters.ch02`. See chapter 2.
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
+from typing import NamedTuple
+
 import numpy as np
 
 from ._validate import (finite_float, input_vector, nonnegative_float, positive_int, real_array, seed_or_generator,
@@ -114,7 +118,10 @@ def simulate(
     """Run ``h_t = f(W h_{t-1} + v s_t + sigma z_t)`` from ``h_0 = 0`` for a batch of sequences.
 
     All sequences advance together (one ``(batch, N) @ (N, N)`` product per
-    step); the only Python loop is over time.
+    step); the only Python loop is over time. A chain (W non-zero only on the
+    sub-diagonal) is shifted instead of multiplied, and for ``h_L`` alone only the
+    units whose values reach ``h_L`` are updated: the same numbers, bit for bit,
+    at a fraction of the cost.
 
     Parameters
     ----------
@@ -155,33 +162,130 @@ def simulate(
     f = check_nonlinearity(nonlinearity)
     rng = seed_or_generator(rng, "rng") if sigma > 0 else None
     batch, L = S.shape
-
-    WT = np.ascontiguousarray(W.T)  # h @ W^T is W h for each row h
-    ST = np.ascontiguousarray(S.T)  # (L, batch): s_t for all sequences, contiguous
-    # Preallocated buffers: fresh 8 MB arrays per step page-fault on glibc (perf notes).
-    h = np.zeros((batch, n))
-    a = np.empty((batch, n))
-    tmp = np.empty((batch, n))
     out = np.empty((batch, L, n)) if return_all else None
-    with np.errstate(over="ignore", invalid="ignore"):  # blow-up is reported below
-        for t in range(L):
-            np.matmul(h, WT, out=a)  # (batch, N): W h_{t-1}
-            np.multiply(ST[t][:, None], v[None, :], out=tmp)  # (batch, N): v s_t
-            a += tmp
-            if sigma > 0:
-                rng.standard_normal(out=tmp)
-                tmp *= sigma
-                a += tmp
-            apply_(f, a, tmp)
-            h, a = a, h  # h is now h_t; the old buffer is reused next step
-            if out is not None:
-                out[:, t] = h
+    (h,) = _run(((W, v),), S, sigma, f, rng, np.float64, record=out)
     if not np.all(np.isfinite(h)):
-        raise ValueError(
-            "the states overflow float64 (the network blows up); reduce the gain of W, "
-            "the input scale or seq_len"
-        )
+        raise ValueError(_OVERFLOW)
     return out if out is not None else h
+
+
+_OVERFLOW = ("the states overflow float64 (the network blows up); reduce the gain of W, "
+             "the input scale or seq_len")
+
+
+def _sub_diagonal(W: np.ndarray) -> np.ndarray | None:
+    """``W``'s sub-diagonal if W is zero everywhere else (a chain), else None."""
+    n = W.shape[0]
+    if n < 2:
+        return None
+    d = np.diagonal(W, -1)
+    return d.copy() if np.count_nonzero(W) == np.count_nonzero(d) else None
+
+
+def _run(
+    networks,
+    S: np.ndarray,
+    sigma: float,
+    f: str,
+    noise,
+    dtype,
+    record: np.ndarray | None = None,
+) -> list[np.ndarray]:
+    """Final states ``h_L`` of every ``(W, v)`` in ``networks``, all driven by the same signals and noise.
+
+    The one simulation loop of this module (:func:`simulate`, :func:`r2_curves`). ``noise`` is
+    None (``sigma == 0``), a Generator (``z_t`` drawn step by step, shape (batch, N) each, shared
+    by all networks: the stream :func:`simulate` has always drawn) or an array of shape
+    (L, batch, N) holding ``z_1 .. z_L`` drawn beforehand (:func:`monte_carlo_draws`).
+    ``dtype`` float32 runs the recurrence in single precision (``sigma z_t`` computed as
+    ``float32(sigma) * float32(z_t)`` either way). ``record`` (one network only), shape
+    (batch, L, N): every state is stored there. Each network's operations are those of the
+    textbook loop ``h = f(h @ W.T + s_t v + sigma z_t)`` (a chain's product is a shift, zero
+    columns of v add nothing), so its final state does not depend on the other networks.
+    States are returned in ``dtype``; the caller checks them for overflow.
+    """
+    batch, L = S.shape
+    n = networks[0][0].shape[0]
+    ST = np.ascontiguousarray(S.T, dtype=dtype)  # (L, batch): s_t for all sequences, contiguous
+    sig = dtype(sigma)
+    nets = []
+    for W, v in networks:
+        sub = _sub_diagonal(W)
+        nz = np.flatnonzero(v)
+        # A chain is stored unit by unit, (N, batch), so that "units 0 .. m-1" is a contiguous block;
+        # any other W sequence by sequence, (batch, N), for the product h @ W^T (as it always was).
+        shape = (n, batch) if sub is not None else (batch, n)
+        nets.append({
+            "WT": None if sub is not None else np.ascontiguousarray(W.T, dtype=dtype),  # h @ W^T is W h per row
+            "sub": None if sub is None else sub.astype(dtype)[:, None],  # (N-1, 1)
+            "v": v.astype(dtype),
+            "nz": nz if nz.size <= n // 4 else None,  # input into a few units: add only there
+            "vnz": v[nz].astype(dtype),
+            # Preallocated buffers: fresh 8 MB arrays per step page-fault on glibc (perf notes).
+            "h": np.zeros(shape, dtype),
+            "a": np.empty(shape, dtype),
+            "tmp": np.empty(shape, dtype),
+        })
+    z = None
+    if isinstance(noise, np.random.Generator):
+        z64 = np.empty((batch, n))
+        z = z64 if dtype == np.float64 else np.empty((batch, n), dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # blow-up is reported by the caller
+        for t in range(L):
+            if isinstance(noise, np.random.Generator):
+                noise.standard_normal(out=z64)  # drawn even when no unit needs it: the stream stays the same
+                if z is not z64:
+                    np.copyto(z, z64)
+            elif noise is not None:
+                z = noise[t]  # (batch, N)
+            for net in nets:
+                h, a, tmp = net["h"], net["a"], net["tmp"]
+                if net["sub"] is not None:
+                    # a chain, (N, batch): unit i takes unit i-1. Only units i <= N - L + t reach h_L
+                    # (the others leave the chain first), so without a record the others are not computed.
+                    m = n if record is not None else min(n, n - L + t + 1)
+                    if m <= 0:
+                        continue
+                    np.multiply(h[: m - 1], net["sub"][: m - 1], out=a[1:m])
+                    a[0] = 0.0
+                    am, tm = a[:m], tmp[:m]
+                    if net["nz"] is not None:
+                        cols = net["nz"][net["nz"] < m]
+                        am[cols] += net["vnz"][: cols.size, None] * ST[t][None, :]  # v s_t where v is non-zero
+                    else:
+                        np.multiply(net["v"][:m, None], ST[t][None, :], out=tm)
+                        am += tm
+                    if sigma > 0:
+                        np.multiply(z.T[:m], sig, out=tm)
+                        am += tm
+                else:
+                    np.matmul(h, net["WT"], out=a)  # (batch, N): W h_{t-1}
+                    am, tm = a, tmp
+                    if net["nz"] is not None:
+                        am[:, net["nz"]] += ST[t][:, None] * net["vnz"]  # v s_t where v is non-zero
+                    else:
+                        np.multiply(ST[t][:, None], net["v"][None, :], out=tm)  # (batch, N): v s_t
+                        am += tm
+                    if sigma > 0:
+                        np.multiply(z, sig, out=tm)
+                        am += tm
+                _apply(f, am, tm)
+                net["h"], net["a"] = a, h  # h is now h_t; the old buffer is reused next step
+                if record is not None:
+                    record[:, t] = a.T if net["sub"] is not None else a
+    return [np.ascontiguousarray(net["h"].T) if net["sub"] is not None else net["h"] for net in nets]
+
+
+def _apply(f: str, a: np.ndarray, tmp: np.ndarray) -> None:
+    """``a = f(a)`` in place: :func:`nnrnn_edu.nonlinearities.apply_`, with elu in three passes
+    instead of four: ``max(a, expm1(min(a, 0)))`` is ``max(a, 0) + expm1(min(a, 0))``, value for
+    value (``expm1(x) >= x``), and the simulation's most frequent non-linearity."""
+    if f == "elu":
+        np.minimum(a, 0.0, out=tmp)
+        np.expm1(tmp, out=tmp)
+        np.maximum(a, tmp, out=a)
+    else:
+        apply_(f, a, tmp)
 
 
 def lagged_targets(signals: np.ndarray) -> np.ndarray:
@@ -234,6 +338,17 @@ def fit_ridge_decoder(
 
     See chapter 2, section 1.
     """
+    X, Y = _checked_states_targets(states, targets)
+    lam = nonnegative_float(ridge, "ridge")
+    U, s, Vt, keep, penalty, scale, x_mean, y_mean = _standardised_svd(X, Y, lam)
+    gain = np.zeros_like(s)  # (r,): s / (s^2 + lambda) on the kept singular values
+    gain[keep] = s[keep] / (s[keep] ** 2 + penalty)
+    B = Vt.T @ (gain[:, None] * (U.T @ (Y - y_mean)))  # (N, L), standardised units
+    coef = B / scale[:, None]
+    return coef, y_mean - x_mean @ coef
+
+
+def _checked_states_targets(states: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
     X = real_array(states, "states", "array of shape (n_samples, N)")
     Y = real_array(targets, "targets", "array of shape (n_samples, L)")
     if X.ndim != 2 or Y.ndim != 2 or X.shape[0] != Y.shape[0]:
@@ -246,7 +361,16 @@ def fit_ridge_decoder(
             "states or targets contain NaN or infinite entries (did the network blow up? "
             "reduce the gain or the input scale)"
         )
-    lam = nonnegative_float(ridge, "ridge")
+    return X, Y
+
+
+def _standardised_svd(X: np.ndarray, Y: np.ndarray, lam: float):
+    """The SVD of the standardised states behind the ridge decoder (see :func:`fit_ridge_decoder`).
+
+    Returns ``U, s, Vt, keep, penalty, scale, x_mean, y_mean``: ``Z = U diag(s) Vt`` for the
+    centred states divided by ``scale`` (dead units zeroed), ``keep`` the singular values above
+    the rank cutoff, ``penalty = lam * n_samples``.
+    """
     n_samples = X.shape[0]
     x_mean, y_mean = X.mean(axis=0), Y.mean(axis=0)
     scale = X.std(axis=0)
@@ -258,11 +382,54 @@ def fit_ridge_decoder(
     U, s, Vt = np.linalg.svd(Z, full_matrices=False)  # Z = U diag(s) Vt
     penalty = lam * n_samples
     keep = s > max(Z.shape) * np.finfo(np.float64).eps * s[0]  # rank cutoff, as in pinv
-    gain = np.zeros_like(s)  # (r,): s / (s^2 + lambda) on the kept singular values
-    gain[keep] = s[keep] / (s[keep] ** 2 + penalty)
-    B = Vt.T @ (gain[:, None] * (U.T @ (Y - y_mean)))  # (N, L), standardised units
-    coef = B / scale[:, None]
-    return coef, y_mean - x_mean @ coef
+    return U, s, Vt, keep, penalty, scale, x_mean, y_mean
+
+
+def loo_r2_score(states: np.ndarray, targets: np.ndarray, ridge: float = DEFAULT_RIDGE) -> np.ndarray:
+    """Leave-one-out R^2 of the ridge decoder: every sample predicted by the decoder fitted on the others.
+
+    The decoder of :func:`fit_ridge_decoder` is linear in the targets, ``fitted = H targets`` with
+    the hat matrix ``H`` (intercept included), so the prediction of sample i by the decoder fitted
+    without it is ``y_i - e_i / (1 - H_ii)`` (``e_i`` its residual in the fit on all samples): one
+    fit, not n. R^2 is ``1 - PRESS / PRESS_0`` per column, ``PRESS_0`` the same for predicting the
+    mean of the other samples. It estimates what :func:`r2_score` on fresh samples estimates for a
+    decoder fitted on ``n_samples - 1``: the same bias, and the scatter of ``n_samples`` held-out
+    samples instead of a separate test set's. Exact for ``ridge = 0`` (least squares does not
+    depend on the standardisation); with the default relative penalty 1e-8 the fit without
+    sample i would see a penalty and standardisation of the other ``n_samples - 1``, a change of
+    order 1e-8 / n_samples.
+
+    Parameters
+    ----------
+    states : array_like, shape (n_samples, N)
+    targets : array_like, shape (n_samples, L)
+    ridge : float
+        Relative penalty >= 0, as in :func:`fit_ridge_decoder`.
+
+    Returns
+    -------
+    ndarray, shape (L,)
+        NaN for a column where some sample has leverage 1 (the others cannot predict it at all).
+
+    See chapter 2, section 4 (the explorer).
+    """
+    X, Y = _checked_states_targets(states, targets)
+    lam = nonnegative_float(ridge, "ridge")
+    n = X.shape[0]
+    if n < 3:
+        raise ValueError(f"states must have at least 3 samples for leave-one-out R^2, got {n}")
+    U, s, _, keep, penalty, _, _, y_mean = _standardised_svd(X, Y, lam)
+    Uk = U[:, keep]  # (n, r)
+    shrink = s[keep] ** 2 / (s[keep] ** 2 + penalty)  # (r,): 1 for least squares
+    Yc = Y - y_mean  # (n, L)
+    resid = Yc - Uk @ (shrink[:, None] * (Uk.T @ Yc))  # (n, L): residuals of the fit on all samples
+    leverage = 1.0 / n + (Uk * Uk) @ shrink  # (n,): H_ii, the intercept's 1/n included
+    with np.errstate(divide="ignore", invalid="ignore"):
+        loo = resid / (1.0 - leverage)[:, None]  # (n, L): y_i minus its prediction without sample i
+    press0 = np.sum(Yc * Yc, axis=0) * (n / (n - 1.0)) ** 2  # y_i minus the mean of the others
+    if np.any(press0 <= 0):
+        raise ValueError("targets has a constant column; R^2 is undefined")
+    return 1.0 - np.sum(loo * loo, axis=0) / press0
 
 
 def r2_score(targets: np.ndarray, predictions: np.ndarray) -> np.ndarray:
@@ -356,6 +523,191 @@ def r2_curve(
     Y = S[:, ::-1]  # (batch, L): column k is s_{L-k}
     coef, intercept = fit_ridge_decoder(H[:n_train], Y[:n_train], lam)
     return r2_score(Y[n_train:], H[n_train:] @ coef + intercept)
+
+
+class Draws(NamedTuple):
+    """Signals and noise of one seed, drawn beforehand (see :func:`monte_carlo_draws`).
+
+    Attributes
+    ----------
+    signals : ndarray, shape (batch, L), float64
+    noise : ndarray, shape (L, batch, N), or None
+        ``noise[t-1]`` is ``z_t``; float64, or float32 for single-precision runs; None without noise.
+    seed : int
+    """
+
+    signals: np.ndarray
+    noise: np.ndarray | None
+    seed: int
+
+
+def monte_carlo_draws(
+    batch: int, seq_len: int, n: int, seed: int = 0, noise: bool = True, single_precision: bool = False
+) -> Draws:
+    """The signals and noise that :func:`r2_curve` draws for ``seed``, drawn once to be reused.
+
+    :func:`r2_curve` draws the signals (batch, L) first, then ``z_1 .. z_L`` (batch, N each),
+    from one Generator; these are the same numbers. Pass them to :func:`r2_curves` to
+    compute curves for other networks, noise levels or non-linearities without drawing again
+    (the noise does not depend on sigma: it is ``sigma z_t``).
+
+    Parameters
+    ----------
+    batch : int
+        Sequences (``n_train + n_test``).
+    seq_len, n : int
+        L and N.
+    seed : int
+        Non-negative.
+    noise : bool
+        Draw the noise too (needed when ``noise_std > 0``).
+    single_precision : bool
+        Keep the noise as float32 (half the memory), for single-precision runs.
+
+    Returns
+    -------
+    Draws
+        The noise takes ``8 batch L N`` bytes (4 in single precision): 121 MB (60 MB) for
+        1510 sequences at N = L = 100.
+
+    See chapter 2, section 4 (the explorer keeps its draws between slider moves).
+    """
+    batch, L, n = positive_int(batch, "batch"), positive_int(seq_len, "seq_len"), positive_int(n, "n")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    rng = np.random.default_rng(int(seed))
+    S = rng.standard_normal((batch, L))  # (batch, L)
+    Z = None
+    if noise:
+        Z = np.empty((L, batch, n), dtype=np.float32 if single_precision else np.float64)
+        z = np.empty((batch, n))
+        for t in range(L):  # step by step, as the simulation draws them
+            rng.standard_normal(out=z)
+            Z[t] = z
+    return Draws(S, Z, int(seed))
+
+
+def r2_curves(
+    networks,
+    seq_len: int,
+    noise_std: float = 0.0,
+    nonlinearity: str = "linear",
+    n_train: int = DEFAULT_N_TRAIN,
+    n_test: int | None = DEFAULT_N_TEST,
+    seed: int | np.random.Generator | None = 0,
+    ridge: float = DEFAULT_RIDGE,
+    single_precision: bool = False,
+    draws: Draws | None = None,
+    leave_one_out: bool = False,
+) -> dict[str, np.ndarray]:
+    """Monte Carlo decoding curves of several networks that see the same signals and noise.
+
+    Network by network this is :func:`r2_curve` with the same ``seed``, bit for bit, but the
+    signals and the noise are drawn once for all networks (drawing the noise costs as much as
+    a network's simulation), or not at all when ``draws`` holds them. With ``leave_one_out``
+    it is another estimate of the same curve (see there).
+
+    Parameters
+    ----------
+    networks : mapping of name -> (W, v)
+        W of shape (N, N), v of shape (N,); the same N for all.
+    seq_len, noise_std, nonlinearity, n_train, n_test, seed, ridge :
+        As in :func:`r2_curve`.
+    single_precision : bool
+        Run the recurrence in float32 (the decoder is still fitted in float64): about twice as
+        fast. With noise this changes R^2 by float32 rounding only, far below the Monte Carlo
+        error (the tests bound it by 1e-5); without noise double precision is needed to decode
+        inputs that have decayed below 1e-7 of the state, so use it only when
+        ``noise_std > 0``. A run that overflows float32 is redone in float64.
+    draws : Draws or None
+        Signals and noise from :func:`monte_carlo_draws` (batch ``n_train + n_test``, or
+        ``n_train + 1`` with ``leave_one_out``; L; N), used instead of drawing from ``seed``.
+    leave_one_out : bool
+        Simulate ``n_train + 1`` sequences and score each with the decoder fitted on the other
+        ``n_train`` (:func:`loo_r2_score`; ``n_test`` must be None): the estimate of
+        :func:`r2_curve`'s held-out R^2 with the same bias, ``(1 - R^2)(N + 1)/n_train``, and
+        less scatter, ``2 (1 - R^2) sqrt(R^2 / (n_train + 1))``, from fewer sequences.
+
+    Returns
+    -------
+    dict of name -> ndarray, shape (seq_len,)
+
+    Raises
+    ------
+    ValueError
+        On bad input, or if the states overflow float64.
+
+    See chapter 2, section 4.
+    """
+    if not isinstance(networks, Mapping) or not networks:
+        raise ValueError("networks must be a non-empty mapping of name -> (W, v)")
+    checked = {}
+    for name, pair in networks.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise ValueError(f"networks[{name!r}] must be a pair (W, v)")
+        W = square_matrix(pair[0], f"networks[{name!r}][0]")
+        checked[name] = (W, input_vector(pair[1], W.shape[0], f"networks[{name!r}][1]"))
+    n = next(iter(checked.values()))[0].shape[0]
+    if any(W.shape[0] != n for W, _ in checked.values()):
+        raise ValueError("networks must all have the same size N")
+    L = positive_int(seq_len, "seq_len")
+    sigma = _noise_std(noise_std)
+    f = check_nonlinearity(nonlinearity)
+    n_train = _n_train(n_train, n)
+    if not isinstance(leave_one_out, (bool, np.bool_)):
+        raise ValueError(f"leave_one_out must be True or False, got {leave_one_out!r}")
+    if leave_one_out:
+        if n_test is not None:
+            raise ValueError("n_test must be None with leave_one_out: each of the n_train + 1 sequences is "
+                             "scored once, by the decoder fitted on the other n_train")
+        batch = n_train + 1
+    else:
+        batch = n_train + _n_test(n_test)
+    lam = nonnegative_float(ridge, "ridge")
+    if draws is not None:
+        if not isinstance(draws, Draws):
+            raise ValueError(f"draws must come from monte_carlo_draws, got {type(draws).__name__}")
+        if draws.signals.shape != (batch, L):
+            raise ValueError(f"draws hold signals of shape {draws.signals.shape}, need (sequences, L) = "
+                             f"{(batch, L)}")
+        if sigma > 0 and (draws.noise is None or draws.noise.shape != (L, batch, n)):
+            got = None if draws.noise is None else draws.noise.shape
+            raise ValueError(f"draws hold noise of shape {got}, need (L, sequences, N) = {(L, batch, n)}")
+        S, noise = draws.signals, (draws.noise if sigma > 0 else None)
+    else:
+        rng = seed_or_generator(seed, "seed")
+        S = rng.standard_normal((batch, L))  # (batch, L)
+        noise = rng if sigma > 0 else None
+    if not isinstance(single_precision, (bool, np.bool_)):
+        raise ValueError(f"single_precision must be True or False, got {single_precision!r}")
+    pairs = tuple(checked.values())
+    states = None
+    if single_precision:
+        if isinstance(noise, np.ndarray) and noise.dtype != np.float32:
+            noise = noise.astype(np.float32)
+        resume = noise.bit_generator.state if isinstance(noise, np.random.Generator) else None
+        states = _run(pairs, S, sigma, f, noise, np.float32)
+        if all(np.all(np.isfinite(h)) for h in states):
+            states = [h.astype(np.float64) for h in states]
+        else:  # beyond float32's range: redo in double precision, with the same noise
+            if resume is not None:
+                noise.bit_generator.state = resume
+            states = None
+    if states is None:
+        if isinstance(noise, np.ndarray) and noise.dtype != np.float64:
+            noise = noise.astype(np.float64)
+        states = _run(pairs, S, sigma, f, noise, np.float64)
+    if not all(np.all(np.isfinite(h)) for h in states):
+        raise ValueError(_OVERFLOW)
+    Y = S[:, ::-1]  # (batch, L): column k is s_{L-k}
+    out = {}
+    for name, H in zip(checked, states):
+        if leave_one_out:
+            out[name] = loo_r2_score(H, Y, lam)
+        else:
+            coef, intercept = fit_ridge_decoder(H[:n_train], Y[:n_train], lam)
+            out[name] = r2_score(Y[n_train:], H[n_train:] @ coef + intercept)
+    return out
 
 
 # --------------------------------------------------------------------------- exact curves
@@ -580,6 +932,7 @@ def wins_from_lag(a: np.ndarray, b: np.ndarray) -> int | None:
 
 __all__ = [
     "DEFAULT_N_QUAD",
+    "Draws",
     "DEFAULT_N_TEST",
     "DEFAULT_N_TRAIN",
     "DEFAULT_RIDGE",
@@ -587,8 +940,11 @@ __all__ = [
     "fit_ridge_decoder",
     "iterated_nonlinearity_r2",
     "lagged_targets",
+    "loo_r2_score",
+    "monte_carlo_draws",
     "population_r2_curve",
     "r2_curve",
+    "r2_curves",
     "r2_score",
     "simulate",
     "wins_from_lag",
