@@ -45,7 +45,7 @@ HAMMARLING_MIN_N = 96  # triangular banded W from this size on: Hammarling's met
 HAMMARLING_MAX_BAND = 4  # at most this many sub-diagonals (or super-diagonals)
 HAMMARLING_BLOCK = 64  # units between two re-triangularisations of the right-hand side
 PARITY_MIN_N = 96  # W coupling only opposite parities from this size on: the parity split
-FORMED_MAX_NORM = 1e3  # parity split: sum the first terms unfactored while ||S||_F stays below this
+FORMED_MAX_NORM = 1e3  # sum unfactored (S + P S P^T) while ||S||_inf stays below this
 FORMED_MAX_BAND = 0.25  # ... and while the band of S is below this fraction of its size
 
 
@@ -246,8 +246,15 @@ def _doubling(
     powers: dict[int, np.ndarray] | None,
     check_stationary,
     P0: np.ndarray | None = None,
+    S0: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Stationary square-root doubling: ``R^T R = sum_k W^k Q W^kT`` with ``Q = R0^T R0``.
+
+    While the sum is small (``||S||_inf <= FORMED_MAX_NORM``) a step is ``S <- S + M M^T``
+    (``M = P L``, a symmetric rank-N update) and a Cholesky factorisation, cheaper than the QR;
+    since ``C >= I`` the absolute error ``~ eps ||S||`` this leaves is a relative error of at most
+    that in every J(k) (the rest of the sum maps an error E in S to at most ``||E|| C``). Once
+    the sum is larger, every step is the QR of ``[L, P L]^T``.
 
     Parameters
     ----------
@@ -262,6 +269,9 @@ def _doubling(
     P0 : ndarray or None
         Start from this power of W instead (then R0 and g0 already hold the sum
         below it; ``powers`` is keyed by the exponent relative to P0).
+    S0 : ndarray or None
+        ``R0^T R0`` itself, if known (None: the identity if R0 is None, else unknown:
+        no unfactored steps).
 
     Returns
     -------
@@ -272,6 +282,7 @@ def _doubling(
     powers = {} if powers is None else powers
     lower = _is_lower(W)  # then every W^m and every W^m L is lower triangular
     R = np.eye(n, order="F") if R0 is None else np.asfortranarray(R0)
+    S = np.eye(n, order="F") if R0 is None else (None if S0 is None else np.asfortranarray(np.triu(S0)))
     Gs = None if g0 is None else g0
     P = W.copy() if P0 is None else P0
     done = False
@@ -284,7 +295,16 @@ def _doubling(
             pnorm = float(np.linalg.norm(P))
             # (P L)^T = R P^T: a triangular product (half a GEMM)
             B = blas.dtrmm(1.0, R, P.T, side=0, lower=0)
-            R = _tpqrt(R, B, lower)
+            if S is not None:  # unfactored while small: S + B^T B (upper triangle only)
+                S = blas.dsyrk(1.0, B, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
+                if _norm_inf_upper(S) <= FORMED_MAX_NORM:
+                    R, info = lapack.dpotrf(S, lower=0, clean=1, overwrite_a=0)
+                    if info != 0:  # pragma: no cover - S >= I is positive definite
+                        raise RuntimeError(f"dpotrf failed (info = {info})")
+                else:
+                    S = None
+            if S is None:
+                R = _tpqrt(R, B, lower)
             if Gs is not None:
                 Gs = compress(np.hstack([Gs, P @ Gs]), Gs.shape[1] == n and _is_lower(Gs), lower)
             if not (np.isfinite(pnorm) and np.all(np.isfinite(R[:, -1]))):
@@ -303,6 +323,12 @@ def _doubling(
                 raise DoublingDidNotConverge
             raise Overflow
     return _positive_diagonal(R).T, Gs
+
+
+def _norm_inf_upper(S: np.ndarray) -> float:
+    """``||S||_inf`` (>= ``||S||_2``) of the symmetric matrix stored in S's upper triangle (lower part zero)."""
+    A = np.abs(S)
+    return float(np.max(np.sum(A, axis=0) + np.sum(A, axis=1) - np.diagonal(A)))
 
 
 def _finite_horizon(W, v, horizon, powers):
@@ -535,7 +561,7 @@ def _is_parity_coupling(W: np.ndarray, offsets: np.ndarray | None) -> bool:
 def _banded_sum(A: np.ndarray, F0: np.ndarray, bandwidth_limit: int) -> tuple[np.ndarray, np.ndarray, int] | None:
     """``S_m = sum_{k<m} A^k Q A^kT`` (``Q = F0 F0^T``) summed unfactored in sparse arithmetic, and ``A^m``.
 
-    Doubles while ``||S||_F <= FORMED_MAX_NORM`` and S's band stays narrow. Since
+    Doubles while ``||S||_inf <= FORMED_MAX_NORM`` and S's band stays narrow. Since
     ``C >= I``, an absolute error e in S_m is a relative error of at most e in every J(k)
     (the rest of the sum maps it to at most ``e C``), so forming a small S_m costs about
     ``eps ||S_m||`` and saves the doubling steps of narrow bands.
@@ -550,16 +576,22 @@ def _banded_sum(A: np.ndarray, F0: np.ndarray, bandwidth_limit: int) -> tuple[np
     P = sp.csr_matrix(A)
     F = sp.csr_matrix(F0)
     S = (F @ F.T).tocsr()
+
+    def bandwidth(M):
+        rows, cols = M.nonzero()
+        return int(np.max(np.abs(rows - cols))) if rows.size else 0
+
+    band_s, band_p = bandwidth(S), bandwidth(P)
     m = 1
     best = None
     for _ in range(_MAX_DOUBLINGS):
-        S_next = (S + P @ S @ P.T).tocsr()
-        rows, cols = S_next.nonzero()
-        band = int(np.max(np.abs(rows - cols))) if rows.size else 0
-        if band > bandwidth_limit or not np.sqrt(np.sum(S_next.data**2)) <= FORMED_MAX_NORM:
+        if band_s + 2 * band_p > bandwidth_limit:  # the band of S + P S P^T
             break
-        S = S_next
-        P = P @ P
+        S_next = (S + P @ S @ P.T).tocsr()
+        if not float(abs(S_next).sum(axis=1).max()) <= FORMED_MAX_NORM:
+            break
+        S, band_s = S_next, band_s + 2 * band_p
+        P, band_p = P @ P, 2 * band_p
         m *= 2
         best = (S, P, m)
         if P.nnz == 0:
@@ -611,7 +643,7 @@ def _parity_factors(W, v, check_stationary):
                     cols.append(u)
                     u = A @ u
                 Gm = compress(np.hstack(cols))
-            L_e, G_e = _doubling(A, R0, Gm, None, check_stationary, P0=A_m)
+            L_e, G_e = _doubling(A, R0, Gm, None, check_stationary, P0=A_m, S0=S_m)
         R_o = _tpqrt(np.eye(len(o)), (Woe @ L_e).T)
         L_o = _positive_diagonal(np.triu(R_o)).T
         G_o = None if v is None else compress(np.hstack([Woe @ G_e, v[o][:, None]]))

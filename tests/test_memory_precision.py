@@ -98,6 +98,13 @@ def _bidiagonal(n, d, alpha):
     return d * np.eye(n) + np.diag(np.full(n - 1, alpha), -1)
 
 
+def _dense_gaussian(n, rho, seed):
+    # the circular law: spectral radius ~ rho; ||C|| ~ 10, small enough for unfactored doubling steps
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal(n)
+    return rho * rng.standard_normal((n, n)) / np.sqrt(n), v / np.linalg.norm(v)
+
+
 def _dense_nonnormal(n, seed):
     # a random stable matrix made strongly non-normal by a similarity with a graded diagonal
     rng = np.random.default_rng(seed)
@@ -118,6 +125,7 @@ CASES = {
     "d=0.2 alpha=1.0": (lambda: (_bidiagonal(60, 0.2, 1.0), _e1(60)), 60),
     "d=0.2 alpha=0.95": (lambda: (_bidiagonal(60, 0.2, 0.95), _e1(60)), 60),
     "dense non-normal": (lambda: _dense_nonnormal(20, 3), 40),
+    "dense, well-conditioned": (lambda: _dense_gaussian(24, 0.8, 6), 40),
 }
 
 
@@ -128,7 +136,7 @@ STRUCTURED = {"HAMMARLING_MIN_N": 8, "PARITY_MIN_N": 8, "HAMMARLING_BLOCK": 7, "
 STRUCTURED_PATH = {  # which solver the structured settings must reach
     "fbchain 0.99/0.04": "parity", "fbchain 1.5/0.1": "parity", "fbchain 2.0/0.1 (cond 2e24)": "parity",
     "d=0.2 alpha=1.05": "hammarling", "d=0.2 alpha=1.0": "hammarling", "d=0.2 alpha=0.95": "hammarling",
-    "dense non-normal": "doubling",
+    "dense non-normal": "doubling", "dense, well-conditioned": "doubling",
 }
 
 
@@ -180,6 +188,27 @@ def test_curve_and_total_match_60_digit_reference(name, path, solver):
     _assert_matches(W, v, k_max, J_ref, tot_ref)
     if path == "structured" and name in STRUCTURED_PATH:
         assert STRUCTURED_PATH[name] in used
+
+
+@pytest.mark.parametrize("formed_max_norm", [0.0, 20.0, 1e300])
+@pytest.mark.parametrize("name", ["dense, well-conditioned", "fbchain 0.99/0.04", "dense non-normal"])
+def test_doubling_unfactored_while_small_then_factored(name, formed_max_norm, monkeypatch):
+    # The doubling sums S + P S P^T unfactored (a rank-N update and a Cholesky factorisation)
+    # while ||S||_inf <= FORMED_MAX_NORM (1e3), then by QR. Every split point must give the
+    # same answer: only QR (0), a switch after a few steps (20), or, where C is
+    # well-conditioned, no QR at all (1e300).
+    if formed_max_norm == 1e300 and name != "dense, well-conditioned":
+        pytest.skip("forming an ill-conditioned C loses what the factor keeps")
+    qr_steps = []
+    tpqrt = _sqrt_cov._tpqrt
+    monkeypatch.setattr(_sqrt_cov, "_tpqrt", lambda *a: qr_steps.append(1) or tpqrt(*a))
+    monkeypatch.setattr(_sqrt_cov, "FORMED_MAX_NORM", formed_max_norm)
+    make, k_max = CASES[name]
+    J_ref, tot_ref, _ = _case_reference(name)
+    _assert_matches(*make(), k_max, J_ref, tot_ref)
+    qr_steps.clear()
+    fisher_memory_curve(*make(), k_max)  # (no S_v, whose factor has its own QRs)
+    assert (len(qr_steps) == 0) == (formed_max_norm == 1e300)
 
 
 def _random_lower_band(n, bands, seed, diagonal=0.9):
