@@ -395,8 +395,29 @@ def weight_profiles(
     return out
 
 
+def diagonal_weights(profiles: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, tuple[float, float]]]:
+    """The diagonal ``i = j`` of each weight profile, before and after training (mean self-connection).
+
+    Figure 5's panels scale their y axes to the off-diagonal weights, so the diagonal (1 for the
+    identity) may be off the scale: this is its value.
+
+    Parameters
+    ----------
+    profiles : dict
+        :func:`weight_profiles`.
+
+    Returns
+    -------
+    dict
+        ``{task: {init: (before, after)}}``.
+    """
+    return {task: {init: tuple(float(p[w].mean[p[w].lags == 0][0]) for w in ("initial", "final"))
+                   for init, p in by_init.items()}
+            for task, by_init in profiles.items()}
+
+
 __all__ = [
     "CHAPTER4_INITS", "CHAPTER4_LEARNING_RATES", "CHAPTER4_SEEDS", "CHAPTER4_TASKS", "CHAPTER4_UPDATES",
-    "PAPER_TABLE2", "RunGroup", "chapter4_grid", "henrici_table", "henrici_table_text", "select_runs",
+    "PAPER_TABLE2", "RunGroup", "chapter4_grid", "diagonal_weights", "henrici_table", "henrici_table_text", "select_runs",
     "trained_runs", "weight_profiles",
 ]

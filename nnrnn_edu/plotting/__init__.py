@@ -5,7 +5,7 @@
 - :mod:`~nnrnn_edu.plotting.ch01` - connectivity, memory curves, J_tot against N, memory explorer
 - :mod:`~nnrnn_edu.plotting.ch02` - decoding curves, Figure 2, decoding explorer
 - :mod:`~nnrnn_edu.plotting.ch03` - task examples, Figure 3 (curves, success counts), training histories
-- :mod:`~nnrnn_edu.plotting.ch04` - pseudospectra, pseudospectrum explorer, weight profiles, Henrici bars
+- :mod:`~nnrnn_edu.plotting.ch04` - pseudospectra, pseudospectrum explorer, weight profiles (Figure 5), Henrici bars (Table 2)
 
 Every ``plot_*`` function only draws; the numbers come from the library (the
 explorers' from ``*_explorer_data`` functions). Given ``fig=`` (or ``ax=``) a
@@ -19,7 +19,10 @@ from .ch02 import PANEL_TITLES, plot_decoding_curves, plot_decoding_explorer, pl
 from .ch03 import plot_figure3_counts, plot_figure3_curves, plot_task_examples, plot_training_history
 from .ch04 import (
     PSEUDOSPECTRUM_LEVELS,
+    plot_figure5,
     plot_henrici_before_after,
+    plot_henrici_table,
+    plot_pseudospectra,
     plot_pseudospectrum,
     plot_pseudospectrum_explorer,
     plot_weight_profile,
@@ -43,10 +46,13 @@ __all__ = [
     "plot_decoding_figure",
     "plot_figure3_counts",
     "plot_figure3_curves",
+    "plot_figure5",
     "plot_henrici_before_after",
+    "plot_henrici_table",
     "plot_input_scales",
     "plot_memory_curves",
     "plot_memory_explorer",
+    "plot_pseudospectra",
     "plot_pseudospectrum",
     "plot_pseudospectrum_explorer",
     "plot_task_examples",

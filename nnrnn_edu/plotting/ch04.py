@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from matplotlib import colormaps
+from matplotlib import colormaps, ticker
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .._validate import finite_float, positive_int, real_array
 from ..analysis.hidden_chains import WeightProfile
 from ..analysis.pseudospectra import Pseudospectrum, PseudospectrumExplorerData
-from .style import KIND_COLORS, KIND_LABELS, _fresh, _label_axes
+from .style import KIND_COLORS, KIND_LABELS, PAGE_WIDTH_IN, SMALL_PT, TASK_LABELS, _fresh, _label_axes
 
 PSEUDOSPECTRUM_LEVELS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
 """Default epsilon levels drawn by :func:`plot_pseudospectrum`."""
@@ -31,6 +32,7 @@ def plot_pseudospectrum(
     color: str | None = None,
     title: str | None = None,
     ax=None,
+    legend: bool = True,
 ) -> Figure:
     """Eigenvalues (points) and epsilon-pseudospectra (contours ``sigma_min(zI - W) = eps``).
 
@@ -47,12 +49,14 @@ def plot_pseudospectrum(
     title : str, optional
     ax : matplotlib Axes, optional
         Draw into this axes; otherwise a new figure is made.
+    legend : bool
+        Give the axes a legend naming each epsilon (:func:`plot_pseudospectra` shares one instead).
 
     Returns
     -------
     Figure
         The axes has the unit circle (dashed), equal aspect, labels ``Re z`` / ``Im z``,
-        and a legend naming each epsilon.
+        and (``legend``) a legend naming each epsilon.
 
     See chapter 4.
     """
@@ -60,9 +64,8 @@ def plot_pseudospectrum(
     if not levels or levels[0] <= 0:
         raise ValueError(f"eps must be positive levels, got {eps!r}")
     if ax is None:
-        fig = Figure(figsize=(6.6, 5.0))
+        fig = Figure(figsize=(6.0, 4.2), layout="constrained")
         ax = fig.add_subplot()
-        fig.subplots_adjust(left=0.1, right=0.74)
     else:
         fig = ax.figure
     floor = np.log10(np.maximum(ps.sigma, 1e-300))  # sigma = 0 (underflow / eigenvalue) -> -300
@@ -93,7 +96,68 @@ def plot_pseudospectrum(
     ax.set_ylabel("Im z")
     if title:
         ax.set_title(title, fontsize=10)
-    ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    if legend:
+        ax.legend(handles=handles, fontsize=SMALL_PT, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    return fig
+
+
+def plot_pseudospectra(
+    pseudospectra: Mapping[str, Pseudospectrum],
+    eps: float | tuple[float, ...] | list[float] = PSEUDOSPECTRUM_LEVELS,
+    titles: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
+    fig: Figure | None = None,
+) -> Figure:
+    """Several matrices' eigenvalues and epsilon-pseudospectra side by side, one legend for all.
+
+    Parameters
+    ----------
+    pseudospectra : mapping of name -> Pseudospectrum
+        From :func:`nnrnn_edu.analysis.pseudospectrum`; names that are network kinds get the
+        book's colour and label.
+    eps : float or sequence of float
+        Contour levels, the same in every panel (:func:`plot_pseudospectrum`).
+    titles : mapping of name -> str, optional
+        Panel titles (default: the kind's label, or the name).
+    colors : mapping of name -> colour, optional
+        Colours of the eigenvalue markers (default: the kind's colour).
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+        One axes per matrix, two in a row, and one legend below them.
+
+    See chapter 4, sections 2 and 6.
+    """
+    if not pseudospectra:
+        raise ValueError("pseudospectra must contain at least one pseudospectrum")
+    n = len(pseudospectra)
+    ncols = n if n <= 2 else 2  # panels of at least 3 in: the contours near the unit circle stay apart
+    nrows = -(-n // ncols)
+    width = min(PAGE_WIDTH_IN, 3.1 * ncols)
+    fig = _fresh(fig, figsize=(width, nrows * (width / ncols + 0.1) + 0.6))
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.remove()
+    for i, (ax, (name, ps)) in enumerate(zip(axes, pseudospectra.items())):
+        color = (colors or {}).get(name, KIND_COLORS.get(name))
+        plot_pseudospectrum(ps, eps=eps, color=color, ax=ax, legend=False,
+                            title=(titles or {}).get(name, KIND_LABELS.get(name, name)))
+        ax.tick_params(labelsize=SMALL_PT)
+        if i % ncols:
+            ax.set_ylabel("")
+        if i < n - ncols:
+            ax.set_xlabel("")
+    levels = sorted({finite_float(e, "eps") for e in np.atleast_1d(eps).tolist()})
+    cmap = colormaps["viridis"](np.linspace(0.0, 0.85, len(levels)))
+    handles = [Line2D([], [], color=c, lw=1.0, label=f"ε = {lvl:g}") for lvl, c in zip(levels, cmap)]
+    handles += [Line2D([], [], ls="--", color="0.5", lw=0.8, label="unit circle"),
+                Line2D([], [], ls="", marker="o", ms=3.5, color="0.3", label="eigenvalues")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4), fontsize=SMALL_PT,
+               frameon=False, columnspacing=1.2)
     return fig
 
 
@@ -101,8 +165,8 @@ def plot_pseudospectrum_explorer(data: PseudospectrumExplorerData, fig: Figure |
     """Chapter 4's explorer figure: eigenvalues versus epsilon-pseudospectra of one initialiser.
 
     Draws the fixed levels thin and ``data.eps`` thick (:func:`plot_pseudospectrum`),
-    with the spectral radius, the epsilon-pseudospectral radius (grid estimate) and
-    the Henrici index in the title.
+    with the spectral radius, the epsilon-pseudospectral radius (grid estimate, "ε-radius") and
+    the Henrici index ``d`` in the title's second line.
 
     Parameters
     ----------
@@ -118,7 +182,7 @@ def plot_pseudospectrum_explorer(data: PseudospectrumExplorerData, fig: Figure |
 
     See chapter 4.
     """
-    fig = _fresh(fig, figsize=(7.0, 5.4))
+    fig = _fresh(fig, figsize=(PAGE_WIDTH_IN, 5.0))
     ax = fig.add_subplot()
     params = {
         "chain": f"α={data.alpha:g}",
@@ -132,13 +196,12 @@ def plot_pseudospectrum_explorer(data: PseudospectrumExplorerData, fig: Figure |
         color=KIND_COLORS[data.kind],
         title=(
             f"{KIND_LABELS[data.kind]} ({params}), N={data.n}\n"
-            f"spectral radius {data.spectral_radius:.3g}; ε-pseudospectral radius ≈ "
-            f"{data.pseudospectral_radius:.3g} (ε={data.eps:g}); Henrici d = {data.henrici:.3g}"
+            f"spectral radius {data.spectral_radius:.3g}, ε-radius {data.pseudospectral_radius:.3g} "
+            f"(ε={data.eps:g}), d = {data.henrici:.3g}"
         ),
         ax=ax,
     )
-    ax.title.set_fontsize(9)
-    fig.subplots_adjust(left=0.1, right=0.76, bottom=0.1, top=0.9)
+    fig.subplots_adjust(left=0.11, right=0.72, bottom=0.11, top=0.88)
     if fig.canvas is not None:
         fig.canvas.draw_idle()
     return fig
@@ -179,7 +242,7 @@ def plot_weight_profile(
     if max_lag is not None:
         max_lag = positive_int(max_lag, "max_lag")
     if ax is None:
-        fig = Figure(figsize=(5.5, 3.8))
+        fig = Figure(figsize=(5.5, 3.8), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -242,7 +305,7 @@ def plot_henrici_before_after(
     b = np.array([stats(before[k], f"before[{k!r}]") for k in kinds])
     a = np.array([stats(after[k], f"after[{k!r}]") for k in kinds])
     if ax is None:
-        fig = Figure(figsize=(1.6 * len(kinds) + 2.5, 3.8))
+        fig = Figure(figsize=(1.6 * len(kinds) + 2.5, 3.8), layout="constrained")
         ax = fig.add_subplot()
     else:
         fig = ax.figure
@@ -251,8 +314,8 @@ def plot_henrici_before_after(
     bars_b = ax.bar(x - 0.2, b[:, 0], 0.38, yerr=b[:, 1], color=colors, alpha=0.35, hatch="//",
                     edgecolor=colors, capsize=3, label="at initialisation")
     bars_a = ax.bar(x + 0.2, a[:, 0], 0.38, yerr=a[:, 1], color=colors, capsize=3, label="after training")
-    ax.bar_label(bars_b, fmt="%.2f", fontsize=7, padding=2)
-    ax.bar_label(bars_a, fmt="%.2f", fontsize=7, padding=2)
+    ax.bar_label(bars_b, fmt="%.2f", fontsize=SMALL_PT, padding=2)
+    ax.bar_label(bars_a, fmt="%.2f", fontsize=SMALL_PT, padding=2)
     if reference:
         for i, k in enumerate(kinds):
             if k in reference:
@@ -268,9 +331,133 @@ def plot_henrici_before_after(
     return fig
 
 
+def _task_title(task: str, group) -> str:
+    """The task's label; for psMNIST the data set its runs used (psFashion-MNIST, psDigits), never called psMNIST."""
+    if task == "psmnist" and group is not None and group.runs:
+        return group.runs[0].get("dataset", {}).get("name", TASK_LABELS[task])
+    return TASK_LABELS.get(task, task)
+
+
+def plot_henrici_table(
+    table: Mapping[str, Mapping[str, Mapping]],
+    reference: Mapping[str, Mapping[str, tuple[float, float]]] | None = None,
+    normalized: bool = False,
+    fig: Figure | None = None,
+) -> Figure:
+    """Paper Table 2 as a figure: the Henrici index before and after training, one panel per task.
+
+    Parameters
+    ----------
+    table : dict
+        :func:`nnrnn_edu.chapters.ch04.henrici_table`: ``{task: {init: {"before", "after", ...}}}``.
+    reference : mapping or None
+        The paper's values ``{task: {init: (mean, sem)}}`` (``ch04.PAPER_TABLE2``), drawn as diamonds.
+    normalized : bool
+        Only changes the y label (``d(W) / ||W||_F``).
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+        One :func:`plot_henrici_before_after` axes per task, titled with the task, one legend below.
+
+    See chapter 4, section 4.
+    """
+    if not table:
+        raise ValueError("table must contain at least one task (ch04.henrici_table)")
+    fig = _fresh(fig, figsize=(PAGE_WIDTH_IN, 3.0))
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(1, len(table), squeeze=False)[0]
+    for i, (ax, (task, rows)) in enumerate(zip(axes, table.items())):
+        plot_henrici_before_after({init: row["before"] for init, row in rows.items()},
+                                  {init: row["after"] for init, row in rows.items()},
+                                  reference=(reference or {}).get(task), normalized=normalized,
+                                  title=_task_title(task, next(iter(rows.values())).get("group")), ax=ax)
+        ax.get_legend().remove()
+        ax.tick_params(labelsize=SMALL_PT)
+        if i:
+            ax.set_ylabel("")
+    handles, labels = {}, {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend(list(handles.values()), list(handles), loc="outside lower center", ncol=len(handles),
+               fontsize=SMALL_PT, frameon=False)
+    return fig
+
+
+def plot_figure5(
+    profiles: Mapping[str, Mapping[str, Mapping]],
+    max_lag: int = 20,
+    fig: Figure | None = None,
+) -> Figure:
+    """Paper Figure 5: mean weight by peak-order difference, before and after training, per task and initialiser.
+
+    The y axis of each panel fits the off-diagonal order differences shown (``0 < |i - j| <= max_lag``):
+    the diagonal ``i = j`` (1 for the identity) would flatten everything else, so it may be off the
+    scale (its value before and after training is :func:`nnrnn_edu.chapters.ch04.diagonal_weights`).
+
+    Parameters
+    ----------
+    profiles : dict
+        :func:`nnrnn_edu.chapters.ch04.weight_profiles`:
+        ``{task: {init: {"initial": WeightProfile, "final": WeightProfile, "group": RunGroup}}}``.
+    max_lag : int
+        Show ``|i - j| <= max_lag``.
+    fig : Figure or None
+        Figure to draw into (cleared first).
+
+    Returns
+    -------
+    Figure
+        A row of axes per task, a column per initialiser; each titled with task and initialiser and,
+        below, how many runs it averages (``group.label``); one legend below them all.
+
+    See chapter 4, section 5.
+    """
+    if not profiles:
+        raise ValueError("profiles must contain at least one task (ch04.weight_profiles)")
+    max_lag = positive_int(max_lag, "max_lag")
+    inits = list(dict.fromkeys(init for by_init in profiles.values() for init in by_init))
+    fig = _fresh(fig, figsize=(PAGE_WIDTH_IN, 2.5 * len(profiles) + 0.5))
+    fig.set_layout_engine("constrained")
+    axes = fig.subplots(len(profiles), len(inits), squeeze=False)
+    for r, (row, (task, by_init)) in enumerate(zip(axes, profiles.items())):
+        for c, (ax, init) in enumerate(zip(row, inits)):
+            if init not in by_init:
+                ax.set_axis_off()
+                continue
+            p = by_init[init]
+            plot_weight_profile({"before training": p["initial"], "after training": p["final"]}, max_lag=max_lag,
+                                colors={"before training": "0.55", "after training": KIND_COLORS.get(init, "C0")},
+                                title=f"{_task_title(task, p.get('group'))}, {KIND_LABELS.get(init, init)} init\n"
+                                      f"{p['group'].label}", ax=ax)
+            ax.get_legend().remove()
+            ax.title.set_fontsize(9.5)
+            ax.tick_params(labelsize=SMALL_PT)
+            off = (np.abs(p["final"].lags) <= max_lag) & (p["final"].lags != 0)
+            vals = np.concatenate([p[w].mean[off] for w in ("initial", "final")])
+            pad = 0.15 * (vals.max() - vals.min()) + 1e-3
+            ax.set_ylim(vals.min() - pad, vals.max() + 2 * pad)
+            if c:
+                ax.set_ylabel("")
+            if r < len(profiles) - 1:
+                ax.set_xlabel("")
+    handles = [Line2D([], [], color="0.55", lw=1.6, label="before training"),
+               *[Line2D([], [], color=KIND_COLORS.get(i, "C0"), lw=1.6, label=f"after training ({KIND_LABELS.get(i, i)})")
+                 for i in inits],
+               Patch(color="0.55", alpha=0.25, label="± 1 s.e.m. over networks")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=2, fontsize=SMALL_PT, frameon=False)
+    return fig
+
+
 __all__ = [
     "PSEUDOSPECTRUM_LEVELS",
+    "plot_figure5",
     "plot_henrici_before_after",
+    "plot_henrici_table",
+    "plot_pseudospectra",
     "plot_pseudospectrum",
     "plot_pseudospectrum_explorer",
     "plot_weight_profile",

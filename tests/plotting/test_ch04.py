@@ -64,3 +64,50 @@ def test_henrici_bars_reject_complex_values_naming_them():
             plotting.plot_henrici_before_after({"chain": np.ones(3)}, {"chain": np.ones(3) * 1j})
         with pytest.raises(ValueError, match=r"^before\['chain'\] must be real; got a complex"):
             plotting.plot_henrici_before_after({"chain": 1j}, {"chain": np.ones(3)})
+
+
+def _profiles():
+    from nnrnn_edu.chapters.ch04 import RunGroup
+
+    n = 12
+    chain = an.PulseNetwork(cx.chain(n, 1.0), np.eye(n)[0], np.zeros(n), "elu")
+    ident = an.PulseNetwork(np.eye(n), np.ones(n) / np.sqrt(n), np.zeros(n), "elu")
+    group = RunGroup([{"dataset": {"name": "psDigits"}}], 2, 2, True, "2 of 2 runs successful")
+    prof = {"initial": an.mean_weight_profile([ident] * 2), "final": an.mean_weight_profile([chain, ident]), "group": group}
+    return {"psmnist": {"identity": prof, "orthogonal": prof}}
+
+
+def test_figure5_fits_the_page_and_leaves_the_diagonal_off_the_scale():
+    from nnrnn_edu.chapters import ch04
+
+    profiles = _profiles()
+    fig = plotting.plot_figure5(profiles, max_lag=5)
+    assert plotting.legibility_problems(fig) == [] and len(fig.legends) == 1
+    ax = fig.axes[0]
+    assert ax.get_title() == "psDigits, identity init\n2 of 2 runs successful"
+    assert ax.get_ylim()[1] < 1.0  # the identity's diagonal of 1 is off the scale ...
+    assert ch04.diagonal_weights(profiles)["psmnist"]["identity"] == (1.0, 0.5)  # ... and printed instead
+    with pytest.raises(ValueError, match="profiles"):
+        plotting.plot_figure5({})
+
+
+def test_henrici_table_and_pseudospectra_figures():
+    from nnrnn_edu.chapters.ch04 import PAPER_TABLE2
+
+    rows = {"identity": {"before": np.zeros(3), "after": np.array([2.0, 2.2, 2.4])},
+            "orthogonal": {"before": np.full(3, 1e-7), "after": np.array([2.6, 2.7, 2.8])}}
+    fig = plotting.plot_henrici_table({"addition": rows, "psmnist": rows}, reference=PAPER_TABLE2)
+    assert [ax.get_title() for ax in fig.axes] == ["addition", "psMNIST"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["at initialisation", "after training",
+                                                                  "paper (Table 2)"]
+    assert plotting.legibility_problems(fig) == []
+    pss = {kind: an.pseudospectrum(cx.memory_network(kind, 20)[0], n_grid=30) for kind in cx.KINDS}
+    fig = plotting.plot_pseudospectra(pss, titles={"chain": "the chain"})
+    assert [ax.get_title() for ax in fig.axes] == ["identity", "random orthogonal", "the chain", "chain with feedback"]
+    assert plotting.legibility_problems(fig) == [] and len(fig.legends) == 1
+    explorer = plotting.plot_pseudospectrum_explorer(an.pseudospectrum_explorer_data(kind="fbchain", n=30, n_grid=30))
+    assert plotting.legibility_problems(explorer) == []
+    with pytest.raises(ValueError, match="table"):
+        plotting.plot_henrici_table({})
+    with pytest.raises(ValueError, match="pseudospectra"):
+        plotting.plot_pseudospectra({})
