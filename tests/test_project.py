@@ -3,6 +3,7 @@ chapters follow the skeleton, quick mode is read in one place only."""
 
 from __future__ import annotations
 
+import ast
 import pathlib
 import re
 import tomllib
@@ -125,3 +126,54 @@ def test_ci_runs_exactly_make_test():
         if ln.strip() and not ln.strip().startswith("#")
     ]
     assert "set -euo pipefail" in lines and "make test" in lines
+
+
+# ---- cells orchestrate, the library draws (issue 14, item 4) ------------------------------------
+
+MAX_LOGIC_LINES = 12
+_COMPOUND = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.FunctionDef,
+             ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def logic_lines(source: str) -> int:
+    """The lines of logic of a chapter's code cell, the measure of the 12-line rule.
+
+    Every statement counts its physical lines, except that a compound statement (``if``, ``for``,
+    ``while``, ``with``, ``try``, ``def``, ``class``) counts only its header, its body being counted
+    statement by statement (``else:``/``except:`` lines count nothing). Not counted: blank and
+    comment-only lines; ``assert`` statements (they check what the prose says); calls of ``print``
+    (output, however they format it); ``import`` statements and IPython magics (``%...``).
+    """
+    lines = source.splitlines()
+    code = "\n".join("pass" if ln.lstrip().startswith(("%", "!")) else ln for ln in lines)
+    counted: set[int] = set()
+    for node in ast.walk(ast.parse(code)):
+        if not isinstance(node, ast.stmt) or isinstance(node, (ast.Assert, ast.Import, ast.ImportFrom, ast.Pass)):
+            continue
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and \
+                isinstance(node.value.func, ast.Name) and node.value.func.id == "print":
+            continue
+        last = node.body[0].lineno - 1 if isinstance(node, _COMPOUND) else node.end_lineno
+        counted.update(n for n in range(node.lineno, max(last, node.lineno) + 1)
+                       if lines[n - 1].strip() and not lines[n - 1].strip().startswith("#"))
+    return len(counted)
+
+
+def test_logic_lines_rule():
+    cell = ("import numpy as np\n%matplotlib inline\n\n# a comment\nx = f(1,\n      2)\nfor i in x:\n"
+            "    print(i,\n          i)\n    y = i\nelse:\n    pass\nassert x, (\n    'prose')\n")
+    assert logic_lines(cell) == 4  # x = f(1, 2) on two lines, the for header, y = i
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_cells_orchestrate_and_the_library_draws(md):
+    """No code cell of a chapter has more than MAX_LOGIC_LINES lines of logic (:func:`logic_lines`):
+    computing belongs in ``nnrnn_edu/chapters``, drawing (a multi-panel figure is one call) in
+    ``nnrnn_edu/plotting``."""
+    import jupytext
+
+    nb = jupytext.read(md)
+    long = [f"cell {i}: {n} lines of logic, starting {c.source.strip().splitlines()[0]!r}"
+            for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" and (n := logic_lines(c.source)) > MAX_LOGIC_LINES]
+    assert long == [], f"{md.name}: cells over {MAX_LOGIC_LINES} lines of logic:\n" + "\n".join(long)
