@@ -16,6 +16,9 @@ Three ways to get a curve, each checked against the others in the tests:
 - :func:`r2_curve` - Monte Carlo: simulate train and test sequences
   (:func:`simulate`, vectorised over sequences, a loop over time), fit one
   ridge decoder for all L lags at once (one SVD), score R^2 on held-out data.
+  :func:`r2_curves` does it for several networks on one set of signals and noise
+  (:func:`monte_carlo_draws` keeps them for reuse), optionally in single precision
+  and scored leave-one-out (:func:`loo_r2_score`): chapter 2's explorer.
 - :func:`population_r2_curve` - exact for linear networks:
   ``R^2(k) = x_k^T (K K^T + Sigma)^+ x_k`` with ``x_k = W^k v``.
 - :func:`iterated_nonlinearity_r2` / :func:`elu_chain_r2_curve` - exact for the

@@ -17,7 +17,7 @@ import numpy as np
 from .. import config
 from .._validate import finite_float, nonnegative_float, positive_int
 from ..connectivity import FBCHAIN_FEEDBACK, FBCHAIN_FORWARD, KINDS, memory_network
-from ..decoding import iterated_nonlinearity_r2, population_r2_curve, r2_curve
+from ..decoding import Draws, iterated_nonlinearity_r2, monte_carlo_draws, population_r2_curve, r2_curve, r2_curves
 from ..nonlinearities import check_nonlinearity
 
 PANELS = ("linear", "noisy", "nonlinear")
@@ -66,8 +66,12 @@ class DecodingPreset:
         Seed of the random orthogonal matrix and the normal networks' input vector.
     ridge : float
         Relative ridge penalty of the decoder (see :func:`fit_ridge_decoder`).
-    explorer_n_train, explorer_n_test : int
-        Smaller sample sizes for the interactive explorer (one redraw < 0.5 s).
+    explorer_n_train : int
+        The interactive explorer's decoders are fitted on this many sequences (at least
+        10 (N + 1)) and scored leave-one-out: each of ``explorer_n_train + 1`` sequences by
+        the decoder fitted on the others (bias 0.1 (1 - R^2), s.d. at most 0.063 (1 - R^2)
+        at N = 100), so that a slider move, drawn and shown, takes under 0.2 s at
+        N = L = 100 (``benchmarks/bench_explorers.py``).
     quick : bool
         Whether this is the quick preset.
     """
@@ -86,7 +90,6 @@ class DecodingPreset:
     network_seed: int = 0
     ridge: float = 1e-8
     explorer_n_train: int = 1000
-    explorer_n_test: int = 500
     quick: bool = False
 
 
@@ -271,7 +274,8 @@ class DecodingExplorerData(NamedTuple):
     seq_len, n : int
         L and N.
     n_train, n_test : int
-        Sequences the decoder was fitted on and scored on.
+        Sequences each decoder was fitted on, and sequences scored: leave-one-out, each
+        of the ``n_test = n_train + 1`` simulated sequences by the decoder fitted on the others.
     simulated : dict of kind -> ndarray, shape (seq_len,)
         Monte Carlo R^2(k) of ``"chain"`` and ``"orthogonal"`` (empty if ``error``).
     exact : dict of kind -> ndarray, shape (seq_len,)
@@ -297,6 +301,32 @@ class DecodingExplorerData(NamedTuple):
     error: str | None
 
 
+EXPLORER_DRAWS_LIMIT = 128 * 2**20
+"""Largest noise (bytes, float32) the explorer keeps between calls: 60 MB at its default N = L = 100."""
+
+
+_kept_draws: list[Draws] = []  # at most one: the last setting's signals and noise
+
+
+def _explorer_draws(batch: int, seq_len: int, n: int, noise: bool) -> Draws | None:
+    """The explorer's signals and noise (seed 0), kept for the next call.
+
+    A slider move other than N and L draws nothing: the noise is ``sigma z_t`` with the same
+    ``z_t`` for every sigma. Draws with noise serve a call without noise too. None (the
+    simulation draws as it goes) when the noise would exceed :data:`EXPLORER_DRAWS_LIMIT`.
+    """
+    if noise and 4 * batch * seq_len * n > EXPLORER_DRAWS_LIMIT:
+        return None
+    if _kept_draws:
+        kept = _kept_draws[0]  # signals do not depend on N; noise does
+        if kept.signals.shape == (batch, seq_len) and (not noise or (kept.noise is not None
+                                                                      and kept.noise.shape[2] == n)):
+            return kept
+    _kept_draws.clear()  # free the old noise before drawing the new
+    _kept_draws.append(monte_carlo_draws(batch, seq_len, n, seed=0, noise=noise, single_precision=True))
+    return _kept_draws[0]
+
+
 def decoding_explorer_data(
     noise_std: float = 0.1,
     input_scale: float = 1.0,
@@ -320,8 +350,16 @@ def decoding_explorer_data(
     To keep one redraw fast the decoder is fitted on the preset's
     ``explorer_n_train`` sequences (1000, and at least 10 (N + 1)), not the
     chapter's thousands: the simulated curves sit about ``(1 - R^2)(N + 1)/n_train``
-    (10 % of 1 - R^2 at N = 100) below the exact ones. Signals and noise are
-    seeded (seed 0), so the same settings give the same curves.
+    (10 % of 1 - R^2 at N = 100) below the exact ones. They are scored leave-one-out
+    (:func:`nnrnn_edu.decoding.loo_r2_score`): each of ``n_train + 1`` sequences by the
+    decoder fitted on the other ``n_train``, which estimates the held-out R^2 of
+    :func:`~nnrnn_edu.decoding.r2_curve` with the same bias and its scatter
+    ``2 (1 - R^2) sqrt(R^2 / (n_train + 1))`` without simulating a separate test set.
+    Signals and noise are seeded (seed 0), so the same settings give the same curves.
+    Both networks are simulated in one pass on the same draws
+    (:func:`nnrnn_edu.decoding.r2_curves`), which are kept for the next call (up to
+    :data:`EXPLORER_DRAWS_LIMIT` of noise), and, with noise, in single precision (a
+    change of float32 rounding, below 1e-5).
 
     Parameters
     ----------
@@ -360,20 +398,23 @@ def decoding_explorer_data(
     n = positive_int(n, "n")
     p = decoding_preset(quick)
     n_train = max(p.explorer_n_train, 10 * (n + 1))
-    n_test = p.explorer_n_test
+    n_test = n_train + 1  # leave-one-out: every sequence is scored, by the decoder fitted on the others
 
     networks = {
         "chain": memory_network("chain", n, alpha=alpha),
         "orthogonal": memory_network("orthogonal", n, lam=lam, seed=0),
     }
+    networks = {kind: (W, c * v) for kind, (W, v) in networks.items()}
     simulated: dict[str, np.ndarray] = {}
     exact: dict[str, np.ndarray] = {}
     error = None
     try:
+        # both networks on the same signals and noise (seed 0), kept between calls; single
+        # precision only with noise, which drowns float32 rounding (see r2_curves)
+        simulated = r2_curves(networks, L, noise_std=sigma, nonlinearity=f, n_train=n_train, n_test=None,
+                              leave_one_out=True, single_precision=sigma > 0,
+                              draws=_explorer_draws(n_test, L, n, sigma > 0))
         for kind, (W, v) in networks.items():
-            v = c * v
-            simulated[kind] = r2_curve(W, v, L, noise_std=sigma, nonlinearity=f, n_train=n_train,
-                                       n_test=n_test, seed=0)
             if f == "linear":
                 exact[kind] = population_r2_curve(W, v, L, sigma)
             elif kind == "chain" and sigma == 0:
@@ -392,6 +433,7 @@ __all__ = [
     "PANELS",
     "DecodingExplorerData",
     "DecodingPreset",
+    "EXPLORER_DRAWS_LIMIT",
     "decoding_explorer_data",
     "decoding_preset",
     "figure2_curves",

@@ -253,6 +253,35 @@ def plot_total_memory_scaling(
     return fig
 
 
+def _explorer_axes(
+    fig: Figure | None, key: str, figsize: tuple[float, float], ncols: int, error: bool = False
+) -> tuple[Figure, list | None]:
+    """An explorer's figure and its row of ``ncols`` axes, emptied for a redraw; ``error``: no axes.
+
+    A slider move redraws the same figure. Clearing it and making new axes costs more than the
+    move's numbers: every new axes makes new ticks, tick labels and transforms, all laid out again
+    when the figure is shown. So when ``fig`` holds the axes of the last draw of the same explorer
+    (``key``), they are kept, emptied of their curves, texts and legend, with autoscaling back on:
+    what is drawn into them next is what a fresh figure shows, pixel for pixel
+    (tests/test_widgets.py). Otherwise (first draw, another explorer, after an error) the
+    figure is cleared (or made with ``figsize``) and the axes are new.
+    """
+    if not error and fig is not None and getattr(fig, "_nnrnn_explorer", None) == (key, ncols):
+        for ax in fig.axes:
+            for artist in (*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images):
+                artist.remove()
+            if ax.get_legend() is not None:
+                ax.get_legend().remove()
+            for loc in ("left", "center", "right"):
+                ax.set_title("", loc=loc)
+            ax.relim()  # no data left: the data limits start afresh
+            ax.set_autoscale_on(True)
+        return fig, list(fig.axes)
+    fig = _fresh(fig, figsize=figsize)
+    fig._nnrnn_explorer = None if error else (key, ncols)
+    return fig, (None if error else list(fig.subplots(1, ncols, squeeze=False)[0]))
+
+
 def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) -> Figure:
     """Chapter 1's explorer figure: J(k) and transient amplification of one network.
 
@@ -275,13 +304,13 @@ def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) ->
 
     See chapter 1, section 5.
     """
-    fig = _fresh(fig, figsize=(10, 3.8))
+    fig, axes = _explorer_axes(fig, "memory", figsize=(10, 3.8), ncols=2, error=data.error is not None)
     if data.error is not None:
         # a slider can reach networks whose C is beyond float64: say so in the figure
         fig.text(0.5, 0.5, f"cannot compute J(k) here:\n{data.error}", ha="center", va="center", wrap=True)
         return fig
     J = data.J
-    ax_j, ax_a = fig.subplots(1, 2)
+    ax_j, ax_a = axes
     color = KIND_COLORS[data.kind]
     label = KIND_LABELS[data.kind]
     plot_memory_curves(

@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 
 from .._validate import real_array
 from ..chapters.ch02 import PANELS, DecodingExplorerData, DecodingPreset, decoding_preset
+from .ch01 import _explorer_axes
 from .style import KIND_COLORS, KIND_LABELS, PAGE_WIDTH_IN, SMALL_PT, _fresh, _label_axes
 
 PANEL_TITLES = {
@@ -203,17 +204,17 @@ def plot_decoding_explorer(data: DecodingExplorerData, fig: Figure | None = None
 
     See chapter 2, section 4.
     """
-    fig = _fresh(fig, figsize=(6.5, 4.2))
+    fig, axes = _explorer_axes(fig, "decoding", figsize=(6.5, 4.2), ncols=1, error=data.error is not None)
     if data.error is not None:
         # a slider can reach networks that overflow float64: say so in the figure
         fig.text(0.5, 0.5, f"cannot decode here:\n{data.error}", ha="center", va="center", wrap=True)
         return fig
-    ax = fig.add_subplot()
+    (ax,) = axes
     plot_decoding_curves(data.simulated, data.exact, ax=ax)
     ax.set_title(
         f"{data.nonlinearity}, noise σ = {data.noise_std:g}, input scale {data.input_scale:g}; "
         f"chain α = {data.alpha:g}, orthogonal λ = {data.lam:g}\nN = {data.n}, L = {data.seq_len}; "
-        f"decoder fitted on {data.n_train} sequences, scored on {data.n_test}",
+        f"leave-one-out over {data.n_test} sequences",
         fontsize=9,
     )
     fig.subplots_adjust(left=0.11, right=0.98, bottom=0.12, top=0.87)

@@ -75,14 +75,40 @@ def test_figure2_curves_small_preset_shapes_and_exact_curves():
 # --------------------------------------------------------------------------- the explorer's data
 
 
-def test_explorer_data_are_r2_curves_with_the_explorer_sizes():
+def test_explorer_data_are_leave_one_out_r2_curves_with_the_explorer_sizes():
     d = ch02.decoding_explorer_data(noise_std=0.5, nonlinearity="identity", n=30, seq_len=30, quick=True)
     p = ch02.decoding_preset(True)
     assert d.error is None and d.nonlinearity == "linear"
-    assert (d.n_train, d.n_test) == (max(p.explorer_n_train, 10 * 31), p.explorer_n_test)
-    expected = dec.r2_curve(cx.chain(30), _e1(30), 30, 0.5, "linear", n_train=d.n_train, n_test=d.n_test, seed=0)
-    assert np.array_equal(d.simulated["chain"], expected)
+    assert (d.n_train, d.n_test) == (max(p.explorer_n_train, 10 * 31), max(p.explorer_n_train, 10 * 31) + 1)
+    W_orth, v_orth = cx.memory_network("orthogonal", 30, seed=0)
+    nets = {"chain": (cx.chain(30), _e1(30)), "orthogonal": (W_orth, v_orth)}
+    expected = dec.r2_curves(nets, 30, 0.5, "linear", n_train=d.n_train, n_test=None, leave_one_out=True, seed=0)
+    for kind in nets:
+        # with noise the explorer simulates in single precision: the same curve to float32 rounding
+        np.testing.assert_allclose(d.simulated[kind], expected[kind], rtol=0, atol=1e-5)
     assert set(d.exact) == {"chain", "orthogonal"}  # linear: both exact population curves
+    # without noise in double precision: bit for bit
+    d0 = ch02.decoding_explorer_data(noise_std=0.0, nonlinearity="tanh", alpha=1.1, n=30, seq_len=40, quick=True)
+    expected = dec.r2_curves({"chain": (1.1 * cx.chain(30), _e1(30))}, 40, 0.0, "tanh", n_train=d.n_train,
+                             n_test=None, leave_one_out=True, seed=0)
+    assert np.array_equal(d0.simulated["chain"], expected["chain"])
+
+
+def test_explorer_keeps_its_draws_between_calls_and_the_curves_do_not_depend_on_them(monkeypatch):
+    ch02._kept_draws.clear()
+    first = ch02.decoding_explorer_data(n=30, seq_len=30, quick=True)
+    kept = ch02._kept_draws[0]
+    assert kept.noise.shape == (30, first.n_test, 30) and kept.noise.dtype == np.float32
+    second = ch02.decoding_explorer_data(noise_std=0.3, alpha=0.9, n=30, seq_len=30, quick=True)
+    assert ch02._kept_draws[0] is kept  # a move of sigma or alpha draws nothing
+    ch02.decoding_explorer_data(noise_std=0.0, n=30, seq_len=30, quick=True)
+    assert ch02._kept_draws[0] is kept  # noiseless: the kept draws serve too
+    monkeypatch.setattr(ch02, "EXPLORER_DRAWS_LIMIT", 0)  # nothing kept: drawn while simulating
+    for d in (first, second):
+        again = ch02.decoding_explorer_data(noise_std=d.noise_std, alpha=d.alpha, n=30, seq_len=30, quick=True)
+        assert all(np.array_equal(again.simulated[k], d.simulated[k]) for k in d.simulated)
+    ch02.decoding_explorer_data(n=40, seq_len=30, quick=True)
+    assert ch02._kept_draws[0] is kept  # too big to keep: the last kept draws stay
 
 
 def test_explorer_data_exact_curves_by_setting():
