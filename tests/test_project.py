@@ -177,3 +177,68 @@ def test_cells_orchestrate_and_the_library_draws(md):
             for i, c in enumerate(nb.cells)
             if c.cell_type == "code" and (n := logic_lines(c.source)) > MAX_LOGIC_LINES]
     assert long == [], f"{md.name}: cells over {MAX_LOGIC_LINES} lines of logic:\n" + "\n".join(long)
+
+
+# ---- accessibility basics (issue 14, item 6) ----------------------------------------------------
+
+BOOK_PAGES = sorted((ROOT / "book").glob("*.md"))
+_SHOWS_FIGURE = re.compile(r"display\((plotting\.plot_\w+\(|fig\b|\w+\.figure\))")
+
+
+def _headings(text: str) -> list[int]:
+    levels, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and (m := re.match(r"^(#{1,6}) \S", line)):
+            levels.append(len(m.group(1)))
+    return levels
+
+
+@pytest.mark.parametrize("md", BOOK_PAGES, ids=lambda p: p.name)
+def test_headings_in_order(md):
+    """One title (#) per page, and no heading deeper than one level below the one before it."""
+    text = md.read_text().split("\n---\n", 1)[-1] if md.read_text().startswith("---") else md.read_text()
+    levels = _headings(text)
+    assert levels and levels[0] == 1 and levels.count(1) == 1, f"{md.name}: one # title first, got {levels}"
+    skips = [(a, b) for a, b in zip(levels, levels[1:]) if b > a + 1]
+    assert skips == [], f"{md.name}: headings skip a level: {skips}"
+
+
+def _alt(cell) -> str | None:
+    return ((cell.metadata.get("mystnb") or {}).get("image") or {}).get("alt")
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_every_figure_has_alt_text(md):
+    """Every cell that displays a figure (``display(plotting.plot_...)``, ``display(fig)``,
+    ``display(<x>.figure)``) carries alt text for its image, ``mystnb: image: alt:`` (myst-nb 1.x writes
+    it into the ``<img alt=...>``): one sentence saying what the figure shows. A figure caption
+    (``mystnb: figure: caption:``) goes only with alt text. The notebook tests check the same for every
+    cell that really put an image into its output (tests/notebook_checks.py)."""
+    import jupytext
+
+    for i, cell in enumerate(jupytext.read(md).cells):
+        if cell.cell_type != "code":
+            continue
+        alt, where = _alt(cell), f"{md.name}, cell {i}"
+        if _SHOWS_FIGURE.search(cell.source) or (cell.metadata.get("mystnb") or {}).get("figure"):
+            assert alt, f"{where} shows a figure without alt text (mystnb: image: alt:)"
+        if alt:
+            assert "\n" not in alt.strip() and alt.strip().endswith(".") and ". " not in alt, \
+                f"{where}: alt text must be one sentence: {alt!r}"
+            assert 40 <= len(alt) <= 450, f"{where}: alt text of {len(alt)} characters"
+
+
+@pytest.mark.parametrize("md", CHAPTERS, ids=lambda p: p.name)
+def test_explorers_say_how_to_get_live_sliders(md):
+    """Where a chapter shows an explorer, the text before its static fallback tells the reader how to
+    move the sliders: Colab (the launch button) or JupyterLab (``make lab``)."""
+    import jupytext
+
+    cells = jupytext.read(md).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "code" and re.search(r"display\(\w*explorer\.figure\)", cell.source):
+            before = cells[i - 1].source
+            assert cells[i - 1].cell_type == "markdown" and "Colab" in before and "make lab" in before, \
+                f"{md.name}, cell {i}: say how to get live sliders before the explorer's static figure"
