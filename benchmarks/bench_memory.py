@@ -1,14 +1,20 @@
 """Time the Fisher memory curve, old code and new side by side, and one redraw of the explorers.
 
-Usage: python benchmarks/bench_memory.py [--sizes 100 500 1000] [--threads 1] [--ref REV] [--no-explorers]
+Usage: python benchmarks/bench_memory.py [--sizes 100 500 1000] [--threads 1] [--ref REV] [--prev REV]
+[--repeat 3] [--no-explorers]
 
 Prints markdown tables for the README. The families, all with k_max = N:
 the chain (alpha = 1.05), the chain with feedback (0.99, 0.04), 0.2 I + 0.8 (sub-diagonal)
 and a dense non-normal matrix (Gaussian entries scaled to spectral radius ~0.9 by the
 circular law, so that no structured shortcut applies). "old" is ``nnrnn_edu.memory`` at
-git revision ``--ref`` (default: the commit before the square-root formulation), extracted
-with ``git archive`` into a temporary folder and imported under another package name, so
-both run in one process on the same inputs.
+git revision ``--ref`` (default: the commit before the square-root formulation, C formed),
+"previous" at ``--prev`` (default: the square-root formulation with doubling only, before
+the structured solvers), each extracted with ``git archive`` into a temporary folder and
+imported under another package name, so that all run in one process on the same inputs,
+interleaved (old, previous and new in turn for every family and repetition, the order
+rotating), best of ``--repeat``. Every time is given as wall-clock seconds and, in
+parentheses, the CPU seconds of this process: on a shared machine the wall clock also
+counts the time other processes held the core.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_REF = "cd12ba0"  # last commit before issue 15 (C formed, Cholesky)
+PREVIOUS_REF = "f0dabc8"  # the square-root formulation, doubling only (before the structured solvers)
 
 
 def _best_of(fn, repeat: int) -> float:
@@ -38,16 +45,29 @@ def _best_of(fn, repeat: int) -> float:
     return best
 
 
-def load_old(ref: str, tmp: str):
-    """``nnrnn_edu.memory`` at git revision ``ref``, imported as ``nnrnn_edu_old.memory`` (None if unknown)."""
+def _timed(fn) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds, error name or "") of one call."""
+    t, c = time.perf_counter(), time.process_time()
+    note = ""
+    try:
+        fn()
+    except ValueError as exc:  # IllConditionedError: the old code refuses
+        note = type(exc).__name__
+    return time.perf_counter() - t, time.process_time() - c, note
+
+
+def load_old(ref: str, tmp: str, name: str = "nnrnn_edu_old"):
+    """``nnrnn_edu.memory`` at git revision ``ref``, imported as ``<name>.memory`` (None if unknown)."""
     ok = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", ref + "^{commit}"], capture_output=True)
     if ok.returncode != 0:
         return None
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "nnrnn_edu"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
-    os.rename(os.path.join(tmp, "nnrnn_edu"), os.path.join(tmp, "nnrnn_edu_old"))
-    sys.path.insert(0, tmp)
-    return importlib.import_module("nnrnn_edu_old.memory")
+    dest = os.path.join(tmp, name)
+    os.makedirs(dest)
+    subprocess.run(["tar", "-x", "-C", dest], input=archive.stdout, check=True)
+    os.rename(os.path.join(dest, "nnrnn_edu"), os.path.join(dest, name))
+    sys.path.insert(0, dest)
+    return importlib.import_module(name + ".memory")
 
 
 def families(n: int):
@@ -68,12 +88,20 @@ def families(n: int):
     }
 
 
+def _commit() -> str:
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "nnrnn_edu/memory.py",
+                            "nnrnn_edu/_sqrt_cov.py"], capture_output=True, text=True)
+    return (head.stdout.strip() or "?") + ("+changes" if dirty.stdout.strip() else "")
+
+
 def run(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 1000], help="network sizes N")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1: one CPU core)")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; the best time is reported")
-    parser.add_argument("--ref", default=DEFAULT_REF, help="git revision of the old code")
+    parser.add_argument("--ref", default=DEFAULT_REF, help="git revision of the old code (C formed)")
+    parser.add_argument("--prev", default=PREVIOUS_REF, help="git revision of the previous code ('' to skip)")
     parser.add_argument("--no-explorers", action="store_true", help="skip the explorer timings")
     args = parser.parse_args(argv)
     if "numpy" not in sys.modules:  # must be set before numpy loads its BLAS (not inside a test process)
@@ -82,25 +110,40 @@ def run(argv=None) -> dict:
 
     import numpy as np
 
-    from nnrnn_edu.memory import fisher_memory_curve
+    from nnrnn_edu.memory import curve_and_total, fisher_memory_curve
 
-    header = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
-              f"BLAS threads = {args.threads}, numpy {np.__version__}, old = {args.ref}")
+    load_before = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        old = load_old(args.ref, tmp)
+        codes = {"old": load_old(args.ref, tmp, "nnrnn_edu_old")}
+        if args.prev:
+            codes["previous"] = load_old(args.prev, tmp, "nnrnn_edu_previous")
+        codes = {k: m for k, m in codes.items() if m is not None}
         for n in args.sizes:
             for name, (W, v) in families(n).items():
-                repeat = args.repeat if n <= 500 else 1
-                t_new = _best_of(lambda: fisher_memory_curve(W, v, n), repeat)
-                t_old, note = None, ""
-                if old is not None:
-                    try:
-                        t_old = _best_of(lambda: old.fisher_memory_curve(W, v, n), repeat)
-                    except ValueError as exc:  # IllConditionedError: the old code refuses
-                        note = type(exc).__name__
-                rows.append({"n": n, "family": name, "old": t_old, "old_note": note, "new": t_new})
-    res = {"header": header, "rows": rows}
+                calls = {"new": lambda W=W, v=v, n=n: fisher_memory_curve(W, v, n),
+                         "new, curve and J_tot": lambda W=W, v=v, n=n: curve_and_total(W, v, n)}
+                for key, mod in codes.items():
+                    calls[key] = lambda W=W, v=v, n=n, mod=mod: mod.fisher_memory_curve(W, v, n)
+                order = list(calls)
+                best = {k: (float("inf"), float("inf"), "") for k in order}
+                for r in range(args.repeat):
+                    for k in order[r % len(order):] + order[: r % len(order)]:  # rotate who goes first
+                        wall, cpu, note = _timed(calls[k])
+                        best[k] = (min(best[k][0], wall), min(best[k][1], cpu), note)
+                row = {"n": n, "family": name}
+                for k in order:
+                    row[k], row[k + " cpu"], row[k + " note"] = best[k]
+                row.setdefault("old", None)
+                row.setdefault("old note", "")
+                rows.append(row)
+    load_after = os.getloadavg()
+    header = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores visible, "
+              f"BLAS threads = {args.threads}, numpy {np.__version__}, nice {os.nice(0)}, "
+              f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after, "
+              f"old = {args.ref}" + (f", previous = {args.prev}" if "previous" in codes else "")
+              + f", new = {_commit()}, best of {args.repeat}")
+    res = {"header": header, "rows": rows, "columns": [k for k in ("old", "previous") if k in codes]}
     if not args.no_explorers:
         res["explorers"] = explorers()
     return res
@@ -136,11 +179,20 @@ def explorers() -> dict:
     return {"compute": t_compute, "render": t_render, "decoding": t_decode}
 
 
+def _cell(row: dict, key: str) -> str:
+    if row.get(key) is None:
+        return "n/a"
+    text = f"{row[key]:.3f} ({row[key + ' cpu']:.3f})"
+    return f"{text} {row[key + ' note']}" if row.get(key + " note") else text
+
+
 def markdown(res: dict) -> str:
-    lines = [f"Run header: `{res['header']}`.", "", "| N = k_max | W | old (s) | new (s) |", "|---|---|---|---|"]
+    cols = res.get("columns", ["old"]) + ["new", "new, curve and J_tot"]
+    names = {"old": "old (s)", "previous": "previous (s)", "new": "new (s)", "new, curve and J_tot": "new, curve_and_total (s)"}
+    lines = [f"Run header: `{res['header']}`.", "",
+             "| N = k_max | W | " + " | ".join(names[c] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
     for r in res["rows"]:
-        old = r["old_note"] or ("n/a" if r["old"] is None else f"{r['old']:.3f}")
-        lines.append(f"| {r['n']} | {r['family']} | {old} | {r['new']:.3f} |")
+        lines.append(f"| {r['n']} | {r['family']} | " + " | ".join(_cell(r, c) for c in cols) + " |")
     if "explorers" in res:
         e = res["explorers"]
         lines += ["", "| explorer at N = 100 | time per slider move (s) |", "|---|---|",

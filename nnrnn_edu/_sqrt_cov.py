@@ -505,24 +505,30 @@ TRAJECTORY_MAX = 4  # J_tot from at most this many times N lags of the trajector
 _TRAJECTORY_TOL = 1e-17
 
 
-def _trajectory_length(AB: np.ndarray, v: np.ndarray, L: np.ndarray, k_cap: int) -> int | None:
+def _trajectory_length(matvec, v: np.ndarray, L: Factor, k_cap: int) -> int | None:
     """The number K of lags after which ``sum_{k>=K} J(k)`` is below ``1e-17 J(0)``, or None if K > k_cap.
 
     The bound: ``J(k) <= ||u_k||^2`` (C >= I) and ``sum_{k>=K} ||u_k||^2 = u_K^T O u_K`` with
     ``O = sum_j W^jT W^j``, ``||O|| <= trace(O) = trace(C) = ||L||_F^2``, so the rest is at most
     ``||u_K||^2 ||L||_F^2``; J(0) = ||L^{-1} v||^2 <= J_tot.
+
+    Parameters
+    ----------
+    matvec : callable
+        ``u -> W u`` (may overwrite u).
+    v : ndarray, shape (n,)
+    L : Factor
+    k_cap : int
     """
-    bw = AB.shape[0] - 1
-    ABF = np.asfortranarray(AB)
-    trace_c = float(np.sum(L * L))
-    y = scipy.linalg.solve_triangular(L, v, lower=True, check_finite=False)
-    limit = _TRAJECTORY_TOL * float(y @ y) / trace_c
+    trace_c = sum(float(np.sum(Lb * Lb)) for _, Lb in L.blocks)
+    y = L.whiten(np.asarray(v, dtype=float)[:, None])
+    limit = _TRAJECTORY_TOL * float(np.sum(y * y)) / trace_c
     u = np.array(v, dtype=float)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         for k in range(k_cap + 1):
             if not float(u @ u) > limit:  # (also 0 for a nilpotent W)
                 return max(k, 1)
-            u = blas.dtbmv(bw, ABF, u, lower=1, overwrite_x=1)
+            u = matvec(u)
     return None
 
 
@@ -534,10 +540,13 @@ def _hammarling_factors(AB, rev, v):
     if not np.all(np.isfinite(L)):
         raise Overflow
     L *= np.where(np.diag(L) < 0, -1.0, 1.0)[None, :]
+    factor = Factor([(idx, L)])
     G = None
     if v is not None:
         vr = v if idx is None else v[idx]
-        K = _trajectory_length(AB, vr, L, TRAJECTORY_MAX * n)
+        ABF, bw = np.asfortranarray(AB), AB.shape[0] - 1
+        K = _trajectory_length(lambda u: blas.dtbmv(bw, ABF, u, lower=1, overwrite_x=1),
+                               vr, Factor([(None, L)]), TRAJECTORY_MAX * n)
         if K is not None:
             G = Trajectory(K)
         else:  # slow decay: S_v's factor costs less than so many lags
@@ -545,7 +554,7 @@ def _hammarling_factors(AB, rev, v):
                 G = [_hammarling(AB, vr)]
             if not np.all(np.isfinite(G[0])):
                 raise Overflow
-    return Factor([(idx, L)]), G
+    return factor, G
 
 
 # --------------------------------------------------------------------------- parity split
@@ -558,7 +567,7 @@ def _is_parity_coupling(W: np.ndarray, offsets: np.ndarray | None) -> bool:
     return not (np.any(W[::2, ::2]) or np.any(W[1::2, 1::2]))
 
 
-def _banded_sum(A: np.ndarray, F0: np.ndarray, bandwidth_limit: int) -> tuple[np.ndarray, np.ndarray, int] | None:
+def _banded_sum(A, F0, bandwidth_limit: int) -> tuple[np.ndarray, np.ndarray, int] | None:
     """``S_m = sum_{k<m} A^k Q A^kT`` (``Q = F0 F0^T``) summed unfactored in sparse arithmetic, and ``A^m``.
 
     Doubles while ``||S||_inf <= FORMED_MAX_NORM`` and S's band stays narrow. Since
@@ -566,10 +575,15 @@ def _banded_sum(A: np.ndarray, F0: np.ndarray, bandwidth_limit: int) -> tuple[np
     (the rest of the sum maps it to at most ``e C``), so forming a small S_m costs about
     ``eps ||S_m||`` and saves the doubling steps of narrow bands.
 
+    Parameters
+    ----------
+    A, F0 : ndarray or sparse matrix
+    bandwidth_limit : int
+
     Returns
     -------
     (S_m, A^m, m) or None
-        None when not even one step qualifies.
+        Dense arrays; None when not even one step qualifies.
     """
     import scipy.sparse as sp
 
@@ -622,34 +636,54 @@ def _parity_factors(W, v, check_stationary):
     n = W.shape[0]
     e, o = np.arange(0, n, 2), np.arange(1, n, 2)
     Weo, Woe = _sparse_if_narrow(W[np.ix_(e, o)]), _sparse_if_narrow(W[np.ix_(o, e)])
-    A = Weo @ Woe
-    A = A.toarray() if hasattr(A, "toarray") else A
-    Weo_d = Weo.toarray() if hasattr(Weo, "toarray") else Weo
     ne = len(e)
-    Q0 = np.hstack([np.eye(ne), Weo_d])
-    g0 = None if v is None else np.column_stack([v[e], Weo @ v[o]])
-    start = _banded_sum(A, Q0, int(FORMED_MAX_BAND * ne))
+    start = None
+    if hasattr(Weo, "tocsr") and hasattr(Woe, "tocsr"):  # narrow: its first terms in banded form
+        import scipy.sparse as sp
+
+        A_sparse = Weo @ Woe
+        start = _banded_sum(A_sparse, sp.hstack([sp.identity(ne, format="csr"), Weo]), int(FORMED_MAX_BAND * ne))
+        A = A_sparse.toarray()
+        Weo_d = Weo.toarray()
+    else:
+        Weo_d = Weo.toarray() if hasattr(Weo, "toarray") else Weo
+        A = Weo_d @ (Woe.toarray() if hasattr(Woe, "toarray") else Woe)
+    powers: dict[int, np.ndarray] = {}
     with np.errstate(over="ignore", invalid="ignore"):
         if start is None:
-            R0 = _tpqrt(np.eye(ne), Weo_d.T)
-            L_e, G_e = _doubling(A, R0, g0, None, check_stationary)
+            m = 1
+            L_e, _ = _doubling(A, _tpqrt(np.eye(ne), Weo_d.T), None, powers, check_stationary)
         else:
             S_m, A_m, m = start
             R0 = scipy.linalg.cholesky(S_m, lower=False, check_finite=False)
-            Gm = None
-            if g0 is not None:  # S_v's first m terms, factored (m <= n columns at most)
-                cols, u = [], g0
-                for _ in range(m):
-                    cols.append(u)
-                    u = A @ u
-                Gm = compress(np.hstack(cols))
-            L_e, G_e = _doubling(A, R0, Gm, None, check_stationary, P0=A_m, S0=S_m)
-        R_o = _tpqrt(np.eye(len(o)), (Woe @ L_e).T)
-        L_o = _positive_diagonal(np.triu(R_o)).T
-        G_o = None if v is None else compress(np.hstack([Woe @ G_e, v[o][:, None]]))
-    if not (np.all(np.isfinite(L_o)) and (G_o is None or np.all(np.isfinite(G_o)))):
+            L_e, _ = _doubling(A, R0, None, powers, check_stationary, P0=A_m, S0=S_m)
+        L_o = _positive_diagonal(_tpqrt(np.eye(len(o)), (Woe @ L_e).T)).T
+    if not np.all(np.isfinite(L_o)):
         raise Overflow
-    return Factor([(e, L_e), (o, L_o)]), (None if v is None else [G_e, G_o])
+    factor = Factor([(e, L_e), (o, L_o)])
+    if v is None:
+        return factor, None
+    import scipy.sparse as sp
+
+    Wsp = sp.csr_matrix(W) if _sparse_if_narrow(W) is not W else W
+    K = _trajectory_length(lambda u: Wsp @ u, v, factor, TRAJECTORY_MAX * n)
+    if K is not None:
+        return factor, Trajectory(K)
+    # slow decay: S_v's factor by the same doubling (its first m terms, then the same powers)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cols, u = [], np.column_stack([v[e], Weo @ v[o]])
+        for _ in range(m):
+            cols.append(u)
+            u = A @ u
+        G_e = compress(np.hstack(cols))
+        for _, P in sorted(powers.items()):
+            if not np.any(P):
+                break
+            G_e = compress(np.hstack([G_e, P @ G_e]))
+        G_o = compress(np.hstack([Woe @ G_e, v[o][:, None]]))
+    if not (np.all(np.isfinite(G_e)) and np.all(np.isfinite(G_o))):
+        raise Overflow
+    return factor, [G_e, G_o]
 
 
 # --------------------------------------------------------------------------- entry point

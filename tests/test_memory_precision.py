@@ -261,15 +261,25 @@ def test_structured_solvers_match_60_digit_reference(name, solver):
     assert path in used
 
 
-def test_total_from_the_signal_covariance_factor_where_the_trajectory_is_long(solver):
-    # J_tot of a triangular banded W comes from the curve's own solve when W^k v decays within
-    # 4 N lags; otherwise S_v gets its own Hammarling factor. Force the latter.
-    used = solver({**STRUCTURED, "TRAJECTORY_MAX": 0})
-    for name in ["d=0.2 alpha=1.05", "d=0.2 alpha=0.95"]:
+@pytest.mark.parametrize("trajectory_max", [10**4, 0])
+def test_total_from_the_trajectory_or_from_the_signal_covariance_factor(trajectory_max, solver, monkeypatch):
+    # With the structured solvers, J_tot comes from the curve's own solve when W^k v provably dies
+    # out within TRAJECTORY_MAX * N lags (default 4); otherwise S_v gets its own factor. Both ways.
+    factored = []
+    for name in ["_hammarling", "compress"]:
+        original = getattr(_sqrt_cov, name)
+        monkeypatch.setattr(_sqrt_cov, name, lambda *a, _o=original, _n=name, **k: factored.append(_n) or _o(*a, **k))
+    solver({**STRUCTURED, "TRAJECTORY_MAX": trajectory_max})
+    for name in ["d=0.2 alpha=1.05", "d=0.2 alpha=0.95", "fbchain 1.5/0.1", "fbchain 2.0/0.1 (cond 2e24)"]:
         make, k_max = CASES[name]
         J_ref, tot_ref, _ = _case_reference(name)
+        factored.clear()
         _assert_matches(*make(), k_max, J_ref, tot_ref)
-    assert used.count("hammarling") == 6
+        # the curve, the total and both: 3 factors of C (Hammarling) and, if not from the trajectory, 2 of S_v
+        if name.startswith("d="):
+            assert factored.count("_hammarling") == (3 if trajectory_max else 5)
+        else:
+            assert ("compress" in factored) == (trajectory_max == 0)
 
 
 @pytest.mark.parametrize("path", ["default", "structured"])
