@@ -104,6 +104,7 @@ sync: setup
 
 bench: setup
 	$(PY) benchmarks/bench_memory.py
+	$(PY) benchmarks/bench_explorers.py
 	$(PY) benchmarks/bench_training.py --batch 16 --threads 1
 	$(PY) benchmarks/bench_loop.py
 	$(PY) benchmarks/bench_generic_ensemble.py

@@ -1,7 +1,7 @@
-"""Time the Fisher memory curve, old code and new side by side, and one redraw of the explorers.
+"""Time the Fisher memory curve, old code and new side by side.
 
 Usage: python benchmarks/bench_memory.py [--sizes 100 500 1000] [--threads 1] [--ref REV] [--prev REV]
-[--repeat 3] [--no-explorers]
+[--repeat 3]
 
 Prints markdown tables for the README. The families, all with k_max = N:
 the chain (alpha = 1.05), the chain with feedback (0.99, 0.04), 0.2 I + 0.8 (sub-diagonal)
@@ -14,15 +14,14 @@ imported under another package name, so that all run in one process on the same 
 interleaved (old, previous and new in turn for every family and repetition, the order
 rotating), best of ``--repeat``. Every time is given as wall-clock seconds and, in
 parentheses, the CPU seconds of this process: on a shared machine the wall clock also
-counts the time other processes held the core.
+counts the time other processes held the core. The explorers' slider moves are timed by
+``benchmarks/bench_explorers.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import io
 import os
 import pathlib
 import platform
@@ -102,7 +101,6 @@ def run(argv=None) -> dict:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions; the best time is reported")
     parser.add_argument("--ref", default=DEFAULT_REF, help="git revision of the old code (C formed)")
     parser.add_argument("--prev", default=PREVIOUS_REF, help="git revision of the previous code ('' to skip)")
-    parser.add_argument("--no-explorers", action="store_true", help="skip the explorer timings")
     args = parser.parse_args(argv)
     if "numpy" not in sys.modules:  # must be set before numpy loads its BLAS (not inside a test process)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -144,39 +142,7 @@ def run(argv=None) -> dict:
               f"old = {args.ref}" + (f", previous = {args.prev}" if "previous" in codes else "")
               + f", new = {_commit()}, best of {args.repeat}")
     res = {"header": header, "rows": rows, "columns": [k for k in ("old", "previous") if k in codes]}
-    if not args.no_explorers:
-        res["explorers"] = explorers()
     return res
-
-
-def explorers() -> dict:
-    import numpy as np
-
-    from nnrnn_edu.widgets import DecodingExplorer, MemoryExplorer
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        ex = MemoryExplorer(kind="chain", n=100)
-    values = iter(np.linspace(1.1, 2.0, 100))
-
-    def compute_only():
-        ex.update(alpha=float(next(values)))
-
-    def redraw_and_render():
-        ex.update(alpha=float(next(values)))
-        ex.figure.savefig(io.BytesIO(), format="png")  # what the inline backend does to show it
-
-    with contextlib.redirect_stdout(io.StringIO()):  # outside a kernel, Output() prints the figure's repr
-        t_compute = _best_of(compute_only, 5)
-        t_render = _best_of(redraw_and_render, 5)
-        dx = DecodingExplorer()
-        sigmas = iter(np.linspace(0.05, 0.5, 100))
-
-        def decoding_move():
-            dx.update(noise_std=float(next(sigmas)))
-            dx.figure.savefig(io.BytesIO(), format="png")
-
-        t_decode = _best_of(decoding_move, 3)
-    return {"compute": t_compute, "render": t_render, "decoding": t_decode}
 
 
 def _cell(row: dict, key: str) -> str:
@@ -193,12 +159,6 @@ def markdown(res: dict) -> str:
              "| N = k_max | W | " + " | ".join(names[c] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
     for r in res["rows"]:
         lines.append(f"| {r['n']} | {r['family']} | " + " | ".join(_cell(r, c) for c in cols) + " |")
-    if "explorers" in res:
-        e = res["explorers"]
-        lines += ["", "| explorer at N = 100 | time per slider move (s) |", "|---|---|",
-                  f"| recompute + redraw figure | {e['compute']:.3f} |",
-                  f"| ... + render PNG for display | {e['render']:.3f} |",
-                  f"| chapter 2 decoding explorer (elu, N = L = 100), incl. PNG | {e['decoding']:.3f} |"]
     return "\n".join(lines)
 
 

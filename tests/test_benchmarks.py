@@ -44,3 +44,22 @@ def test_loop_benchmark_compares_old_and_new_code():
     assert set(res["rows"]) == {"addition"} and res["ref"] == bench.DEFAULT_REF
     row = res["rows"]["addition"]
     assert row["old"] > 0 and row["new"] > 0 and "| addition |" in bench.markdown(res)
+
+
+@pytest.mark.slow
+def test_explorer_benchmark_times_every_explorer_old_and_new():
+    bench = _load("bench_explorers")
+    known = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", bench.DEFAULT_REF + "^{commit}"],
+                           capture_output=True).returncode == 0
+    if not known:
+        pytest.skip(f"this checkout's history lacks {bench.DEFAULT_REF} (a shallow clone)")
+    res = bench.run(["--quick"])
+    from nnrnn_edu import widgets
+
+    explorers = {name for name in widgets.__all__ if name.endswith("Explorer")}
+    assert {cls for cls, _, _ in bench.EXPLORERS.values()} == explorers  # every explorer is benchmarked
+    for row in res["rows"].values():
+        for v in ("old", "new"):
+            assert all(row[v][part] > 0 for part in ("compute", "draw", "png", "move", "cpu", "update"))
+    table = bench.markdown(res)
+    assert "QUICK" in table and "old = " + bench.DEFAULT_REF in table and table.count("| new |") == 3

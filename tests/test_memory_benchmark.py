@@ -17,7 +17,7 @@ def test_memory_benchmark_compares_old_and_new_code():
                            capture_output=True).returncode == 0
     if not known:
         pytest.skip(f"this checkout's history lacks {bench.DEFAULT_REF} (a shallow clone)")
-    res = bench.run(["--sizes", "100", "--repeat", "1", "--no-explorers", "--threads", "1"])
+    res = bench.run(["--sizes", "100", "--repeat", "1", "--threads", "1"])
     assert {r["family"] for r in res["rows"]} == set(bench.families(100))
     assert all(r["new"] > 0 and (r["old"] or 0) > 0 for r in res["rows"])
     table = bench.markdown(res)
