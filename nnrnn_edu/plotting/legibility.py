@@ -17,7 +17,8 @@ shows its 10-point labels at 5.6 pt.
 - a text that sticks out of the figure, or two texts that overlap.
 
 :func:`legibility_report` gives the measurements themselves. The chapters' notebook tests run the check
-on every figure a cell displays (``tests/notebook_checks.py``). See chapter 1.
+on every figure a cell displays (``tests/notebook_checks.py``); the book's figures are drawn for it
+(:data:`nnrnn_edu.plotting.style.PAGE_WIDTH_IN`, :data:`~nnrnn_edu.plotting.style.SMALL_PT`).
 """
 
 from __future__ import annotations
@@ -178,7 +179,7 @@ def legibility_report(
     -------
     LegibilityReport
 
-    See chapter 1 (the rules) and :func:`legibility_problems`.
+    The rules are the module's (:mod:`nnrnn_edu.plotting.legibility`); see also :func:`legibility_problems`.
     """
     if not isinstance(fig, Figure):
         raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
