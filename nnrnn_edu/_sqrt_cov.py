@@ -172,6 +172,15 @@ class Overflow(Exception):
     """Raised to :mod:`nnrnn_edu.memory`, which turns it into a ValueError with advice."""
 
 
+class BeyondDoublePrecision(Exception):
+    """The factor's condition number is already known to exceed 1/eps (``args[0]``: a lower bound).
+
+    Raised by Hammarling's method as soon as a finished leading block of L shows it, before
+    the remaining units (whose numbers, spanning hundreds of decades by then, crawl through
+    denormals) are computed.
+    """
+
+
 def _is_lower(W: np.ndarray) -> bool:
     return not np.any(np.triu(W, 1))
 
@@ -293,8 +302,13 @@ def _doubling(
                 done = True
                 break
             pnorm = float(np.linalg.norm(P))
+            if not math.isfinite(pnorm):
+                break
             # (P L)^T = R P^T: a triangular product (half a GEMM)
             B = blas.dtrmm(1.0, R, P.T, side=0, lower=0)
+            if not np.all(np.isfinite(B)):  # (LAPACK crawls through inf and NaN)
+                R = B
+                break
             if S is not None:  # unfactored while small: S + B^T B (upper triangle only)
                 S = blas.dsyrk(1.0, B, beta=1.0, c=S, trans=1, lower=0, overwrite_c=1)
                 if _norm_inf_upper(S) <= FORMED_MAX_NORM:
@@ -434,6 +448,7 @@ def _hammarling(AB: np.ndarray, v: np.ndarray | None = None, nb: int | None = No
     R = np.eye(n, order="F") if v is None else np.zeros((n, n), order="F")  # rhs = R^T R + pending
     init = None if v is None else np.asarray(v, dtype=float)
     a_cached, M_cached = None, None
+    next_check = 128
     t = 0  # R covers units t .. n-1
     while t < n:
         nt = n - t
@@ -472,6 +487,8 @@ def _hammarling(AB: np.ndarray, v: np.ndarray | None = None, nb: int | None = No
             a = diag[j]
             s = s_all[j]
             lj = beta / s
+            if not math.isfinite(lj):  # overflow (LAPACK crawls through inf and NaN)
+                raise Overflow
             X[j, j] = lj
             nr = n - j - 1
             if nr == 0:
@@ -492,9 +509,14 @@ def _hammarling(AB: np.ndarray, v: np.ndarray | None = None, nb: int | None = No
             E[used, p] = 1.0
             used += 1
             p += 1
+        if t + blk >= next_check and t + blk < n:  # at sizes 128, 256, 512, ...: O(N^2) in all
+            _check_leading_block(X, t + blk)
+            next_check *= 2
         if t + blk >= n:
             break
         pending = E[:used, :p].T @ S[:used, blk:]
+        if not np.all(np.isfinite(pending)):
+            raise Overflow
         R = _tpqrt(np.array(R[blk:, blk:], order="F"), pending)
         t += blk
         init = None
@@ -530,6 +552,18 @@ def _trajectory_length(matvec, v: np.ndarray, L: Factor, k_cap: int) -> int | No
                 return max(k, 1)
             u = matvec(u)
     return None
+
+
+def _check_leading_block(X: np.ndarray, k: int) -> None:
+    """Raise BeyondDoublePrecision if X's finished leading k x k block already has
+    ``factor_condition > 1/eps``: its rows are whole rows of the lower-triangular X, so its
+    condition number (rows scaled) is a lower bound on X's."""
+    rows = X[:k, :k]
+    if not np.all(np.isfinite(rows)):
+        raise Overflow
+    cond = factor_condition(np.array(rows))
+    if cond > 1.0 / _EPS:
+        raise BeyondDoublePrecision(cond)
 
 
 def _hammarling_factors(AB, rev, v):
@@ -726,30 +760,47 @@ def factors(
     """
     n = W.shape[0]
     powers = {} if powers is None else powers
+    solver, band = _solver(W, horizon)
+    if solver == "hammarling":
+        if np.all(np.abs(band[0][0]) < 1.0):
+            return _hammarling_factors(band[0], band[1], v)
+        if check_stationary is not None:
+            check_stationary()
+        solver = "parity" if n >= PARITY_MIN_N and _is_parity_coupling(W, diagonal_offsets(W)) else "doubling"
+    if solver == "parity":
+        return _parity_factors(W, v, check_stationary)
     if horizon is None:
-        offsets = diagonal_offsets(W)
-        band = None if offsets is None or n < HAMMARLING_MIN_N else _triangular_band(W, offsets)
-        if band is not None:
-            if np.all(np.abs(band[0][0]) < 1.0):
-                return _hammarling_factors(band[0], band[1], v)
-            if check_stationary is not None:
-                check_stationary()
-        if n >= PARITY_MIN_N and _is_parity_coupling(W, offsets):
-            return _parity_factors(W, v, check_stationary)
         L, G = _doubling(W, None, None if v is None else v[:, None].copy(), powers, check_stationary)
     else:
         L, G = _finite_horizon(W, v, horizon, powers)
     return Factor([(None, L)]), (None if G is None else [G])
 
 
+def _solver(W: np.ndarray, horizon: int | None) -> tuple[str, tuple | None]:
+    """``("hammarling", band)``, ``("parity", None)`` or ``("doubling", None)``: what :func:`factors` uses."""
+    n = W.shape[0]
+    if horizon is not None:
+        return "doubling", None
+    offsets = diagonal_offsets(W)
+    band = None if offsets is None or n < HAMMARLING_MIN_N else _triangular_band(W, offsets)
+    if band is not None:
+        return "hammarling", band
+    if n >= PARITY_MIN_N and _is_parity_coupling(W, offsets):
+        return "parity", None
+    return "doubling", None
+
+
 _SMALL = 256
 
 
 def factors_single_threaded_if_small(W, v, horizon, powers=None, check_stationary=None):
-    """:func:`factors`, with one BLAS thread below N = 256.
+    """:func:`factors`, with one BLAS thread where more cannot help.
 
     Multi-threaded OpenBLAS runs the small QR factorisations 5-100 times slower than
-    one thread (much worse when another process holds a core); large ones gain.
+    one thread (much worse when another process holds a core); large ones gain. So: one
+    thread below N = 256, and always for the structured solvers (Hammarling's method:
+    level-2 operations and QRs of 64 rows; the parity split: several QRs of size N/2,
+    measured 10 times slower with two threads while another process held a core).
 
     Parameters
     ----------
@@ -761,7 +812,9 @@ def factors_single_threaded_if_small(W, v, horizon, powers=None, check_stationar
     L, G
         As in :func:`factors`.
     """
-    if W.shape[0] >= _SMALL:
+    n = W.shape[0]
+    solver = _solver(W, horizon)[0] if n >= _SMALL else "small"
+    if solver == "doubling":
         return factors(W, v, horizon, powers, check_stationary)
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn; loaded only here
 

@@ -196,6 +196,8 @@ def _factors(W, v, horizon, powers=None, rho=None):
             W, v, horizon, powers, lambda: _check_stationary(W, horizon, rho))
     except _sqrt_cov.Overflow:
         raise Float64OverflowError(_OVERFLOW) from None
+    except _sqrt_cov.BeyondDoublePrecision as exc:  # known before the factor was finished
+        _refuse(exc.args[0], at_least=True)
     except _sqrt_cov.DoublingDidNotConverge:
         raise ValueError(
             "the noise covariance did not converge: the spectral radius of W is too close to 1; "
@@ -203,14 +205,23 @@ def _factors(W, v, horizon, powers=None, rho=None):
         ) from None
     cond = L.condition()
     if not cond < _MAX_FACTOR_CONDITION:
-        beyond = "infinitely" if not np.isfinite(cond) else f"about {cond * np.finfo(float).eps:.1e} times"
-        raise IllConditionedError(
-            "the noise covariance is numerically singular: even its triangular factor L (L L^T = C) "
-            f"has condition number {cond:.1e} (rows scaled to unit length), {beyond} beyond what "
-            "double precision resolves (1/eps = 4.5e15); C's own condition number is about its square. "
-            "Reduce N or the gain, or use a finite horizon"
-        )
+        _refuse(cond)
     return L, G
+
+
+def _refuse(cond: float, at_least: bool = False):
+    """Raise IllConditionedError for a factor with condition number ``cond`` (or more)."""
+    if not np.isfinite(cond):
+        number, beyond = "inf" if not at_least else "beyond any number", "infinitely"
+    else:
+        number = f"{cond:.1e}" + (" or more" if at_least else "")
+        beyond = ("at least " if at_least else "") + f"about {cond * np.finfo(float).eps:.1e} times"
+    raise IllConditionedError(
+        "the noise covariance is numerically singular: even its triangular factor L (L L^T = C) "
+        f"has condition number {number} (rows scaled to unit length), {beyond} beyond what "
+        "double precision resolves (1/eps = 4.5e15); C's own condition number is about its square. "
+        "Reduce N or the gain, or use a finite horizon"
+    )
 
 
 def transient_amplification(W: np.ndarray, v: np.ndarray, k_max: int) -> np.ndarray:

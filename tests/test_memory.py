@@ -137,6 +137,15 @@ def test_ill_conditioned_covariance_is_reported():
     assert 0 < total_fisher_memory(*cx.memory_network("fbchain", 100, alpha=1.5, beta=0.1)) <= 100
 
 
+def test_triangular_banded_beyond_the_limit_is_refused_before_the_factor_is_finished():
+    # 0.2 I + 1.5 (sub-diagonal), N = 300: Hammarling's method sees cond(L) > 1/eps in the leading
+    # 128 x 128 block already and stops there (a lower bound, so "or more")
+    n = 300
+    W = 0.2 * np.eye(n) + np.diag(np.full(n - 1, 1.5), -1)
+    with pytest.raises(IllConditionedError, match=r"condition number \d\.\de\+\d+ or more.*at least about .* times beyond"):
+        fisher_memory_curve(W, _e1(n), 10)
+
+
 @pytest.mark.parametrize(
     "call, name",
     [
