@@ -729,7 +729,8 @@ def factors(
     horizon: int | None,
     powers: dict[int, np.ndarray] | None = None,
     check_stationary=None,
-) -> tuple[Factor, list[np.ndarray] | None]:
+    solver: tuple[str, tuple | None] | None = None,
+) -> tuple[Factor, list[np.ndarray] | Trajectory | None]:
     """Factors of ``C = sum_k W^k W^kT`` and of ``S_v = sum_k W^k v v^T W^kT``.
 
     Parameters
@@ -746,13 +747,16 @@ def factors(
         Called (no arguments) when the stationary sum converges slowly or a structured
         path meets an eigenvalue on or outside the unit circle; it raises if the spectral
         radius is >= 1.
+    solver : tuple or None
+        What :func:`_solver` returned for W (None: ask it).
 
     Returns
     -------
     L : Factor
         ``L L^T = C`` by blocks.
-    G : list of ndarray or None
-        Per block of L, ``G_b G_b^T = S_v[idx_b][:, idx_b]`` (None if ``v`` is None).
+    G : list of ndarray, Trajectory or None
+        Per block of L, ``G_b G_b^T = S_v[idx_b][:, idx_b]``, or the number of lags of the
+        trajectory that sum S_v to rounding (None if ``v`` is None).
 
     Raises
     ------
@@ -760,7 +764,7 @@ def factors(
     """
     n = W.shape[0]
     powers = {} if powers is None else powers
-    solver, band = _solver(W, horizon)
+    solver, band = _solver(W, horizon) if solver is None else solver
     if solver == "hammarling":
         if np.all(np.abs(band[0][0]) < 1.0):
             return _hammarling_factors(band[0], band[1], v)
@@ -812,14 +816,13 @@ def factors_single_threaded_if_small(W, v, horizon, powers=None, check_stationar
     L, G
         As in :func:`factors`.
     """
-    n = W.shape[0]
-    solver = _solver(W, horizon)[0] if n >= _SMALL else "small"
-    if solver == "doubling":
-        return factors(W, v, horizon, powers, check_stationary)
+    solver = _solver(W, horizon)
+    if W.shape[0] >= _SMALL and solver[0] == "doubling":
+        return factors(W, v, horizon, powers, check_stationary, solver)
     from threadpoolctl import threadpool_limits  # a dependency of scikit-learn; loaded only here
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return factors(W, v, horizon, powers, check_stationary)
+        return factors(W, v, horizon, powers, check_stationary, solver)
 
 
 def factor_condition(L: np.ndarray) -> float:
