@@ -27,8 +27,6 @@ BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
 WAIVED: dict[tuple[str, str], str] = {
     ("01_fisher_memory", "explorer"): "the memory explorer's figure (nnrnn_edu.plotting.ch01.plot_memory_explorer) "
                                       "is 10 in wide: its text shows at 6.3-7.8 pt",
-    ("02_decoding", "explorer"): "the decoding explorer's title (nnrnn_edu.plotting.ch02.plot_decoding_explorer) "
-                                 "has a 65-character subtitle",
 }
 """Legibility problems known and not yet fixed: ``(chapter, text in the cell's code) -> what``. A waived
 cell's problems are printed, not raised. Remove an entry once its figure passes."""
