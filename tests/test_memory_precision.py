@@ -301,12 +301,12 @@ def test_near_the_limit_of_double_precision(path, solver):
 
 
 @pytest.mark.parametrize("make", [
-    lambda: cx.memory_network("fbchain", 300, alpha=0.99, beta=0.04),
+    lambda: cx.memory_network("fbchain", 250, alpha=0.99, beta=0.04),
     lambda: cx.memory_network("fbchain", 101, alpha=1.2, beta=0.1),
-    lambda: (_bidiagonal(300, 0.2, 0.8), _e1(300)),
+    lambda: (_bidiagonal(250, 0.2, 0.8), _e1(250)),
     lambda: _reversed_units(_bidiagonal(200, 0.3, 0.7), _e1(200)),
-    lambda: _random_lower_band(300, 3, 7),
-], ids=["fbchain 300", "fbchain 101 1.2/0.1", "0.2 I + 0.8 S, N = 300", "upper bidiagonal 200", "band of 3, 300"])
+    lambda: _random_lower_band(250, 3, 7),
+], ids=["fbchain 250", "fbchain 101 1.2/0.1", "0.2 I + 0.8 S, N = 250", "upper bidiagonal 200", "band of 3, 250"])
 def test_structured_solvers_agree_with_the_doubling_at_their_default_sizes(make, solver):
     # at N >= 96 the structured solvers are the default; the square-root doubling (forced here
     # by raising their thresholds) is the independent check in double precision, to eps * cond(L)
