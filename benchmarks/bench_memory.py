@@ -154,7 +154,8 @@ def _cell(row: dict, key: str) -> str:
 
 def markdown(res: dict) -> str:
     cols = res.get("columns", ["old"]) + ["new", "new, curve and J_tot"]
-    names = {"old": "old (s)", "previous": "previous (s)", "new": "new (s)", "new, curve and J_tot": "new, curve_and_total (s)"}
+    names = {"old": "old (s)", "previous": "previous (s)", "new": "new (s)",
+             "new, curve and J_tot": "new, curve_and_total (s)"}
     lines = [f"Run header: `{res['header']}`.", "",
              "| N = k_max | W | " + " | ".join(names[c] for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
     for r in res["rows"]:

@@ -6,7 +6,9 @@
 
 - **Doubling** (any W). One step ``S <- S + P S P^T`` (``P = W^m``) becomes
   ``[L, P L] = L' Q^T``, a QR factorisation of the stacked ``[L^T; (P L)^T]`` (2N x N, LAPACK's
-  triangular-pentagonal ``dtpqrt``). O(N^3) per step, about log2(steps to decay) steps.
+  triangular-pentagonal ``dtpqrt``). O(N^3) per step, about log2(steps to decay) steps. While
+  ``||S||_inf <= 1e3`` a step is a rank-N update of S and a Cholesky factorisation instead
+  (cheaper; since ``C >= I`` its error of ~eps ||S|| is a relative error of J at most that large).
 - **Hammarling's method** for triangular W with a narrow band (``d I + alpha (sub-diagonal)``;
   such a W is its own Schur form): unit by unit, ``l = beta / sqrt(1 - a^2)``, one banded
   triangular solve for the rest of L's column and a rank-one update of the right-hand side,
@@ -17,6 +19,10 @@
   parities, C is block diagonal over them, and ``C_e = A C_e A^T + I + W_eo W_eo^T`` with
   ``A = W_eo W_oe`` is a problem of half the size (1/8 of the flops per doubling step), its
   first steps summed in banded form while the sum is small (:func:`_parity_factors`).
+
+``S_v`` (for J_tot) is factored by the same doubling; the structured solvers instead return
+:class:`Trajectory`, the number of lags of ``W^k v`` after which the rest of the sum is provably
+below rounding, so that J_tot comes from the curve's own triangular solve.
 
 Orthogonal transformations keep the factor's error at rounding relative to ``||L||``, so the
 accuracy of ``L^{-1} x`` is governed by ``cond(L) = sqrt(cond(C))``; forming C and
@@ -116,7 +122,10 @@ def _positive_diagonal(R: np.ndarray) -> np.ndarray:
 
 
 def _tpqrt(R: np.ndarray, B: np.ndarray, b_triangular: bool = False) -> np.ndarray:
-    """Upper-triangular R' with ``R'^T R' = R^T R + B^T B`` (R upper triangular n x n, B m x n), in place if Fortran-ordered."""
+    """Upper-triangular R' with ``R'^T R' = R^T R + B^T B`` (R upper triangular n x n, B m x n).
+
+    In place if R and B are Fortran-ordered; ``b_triangular``: B is upper triangular too.
+    """
     n = R.shape[0]
     R = np.asfortranarray(R)
     B = np.asfortranarray(B)
