@@ -156,6 +156,7 @@ def plot_memory_curves(
     title: str | None = None,
     ax=None,
     ylim: tuple[float | None, float | None] | None = None,
+    legend: bool = True,
 ) -> Figure:
     """Curves over the lag k, e.g. Fisher memory (Figure 1b) or ``||W^k v||^2`` (Figure 1c).
 
@@ -171,6 +172,9 @@ def plot_memory_curves(
         Draw into this axes; otherwise a new figure is made.
     ylim : (bottom, top) or None
         Limits of the y axis (either may be None: automatic).
+    legend : bool
+        Give the axes a legend of the curves (``False``: the caller makes one, e.g. one for
+        several panels).
 
     Returns
     -------
@@ -204,7 +208,14 @@ def plot_memory_curves(
         ax.yaxis.set_minor_formatter(ticker.NullFormatter())
     if ylim is not None:
         ax.set_ylim(*ylim)
-    _label_axes(ax, "lag k (steps into the past)", ylabel, title)
+    if legend:
+        _label_axes(ax, "lag k (steps into the past)", ylabel, title)
+    else:  # the same finish without the legend (making one to remove it costs ~2 ms a slider move)
+        ax.set_xlabel("lag k (steps into the past)")
+        ax.set_ylabel(ylabel)
+        if title:
+            ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
     return fig
 
 
@@ -261,12 +272,15 @@ def _explorer_axes(
     A slider move redraws the same figure. Clearing it and making new axes costs more than the
     move's numbers: every new axes makes new ticks, tick labels and transforms, all laid out again
     when the figure is shown. So when ``fig`` holds the axes of the last draw of the same explorer
-    (``key``), they are kept, emptied of their curves, texts and legend, with autoscaling back on:
+    (``key``), they are kept, emptied of their curves, texts and legends (the figure's too), with
+    autoscaling back on:
     what is drawn into them next is what a fresh figure shows, pixel for pixel
     (tests/test_widgets.py). Otherwise (first draw, another explorer, after an error) the
     figure is cleared (or made with ``figsize``) and the axes are new.
     """
     if not error and fig is not None and getattr(fig, "_nnrnn_explorer", None) == (key, ncols):
+        for legend in list(fig.legends):
+            legend.remove()
         for ax in fig.axes:
             for artist in (*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.images):
                 artist.remove()
@@ -283,12 +297,14 @@ def _explorer_axes(
 
 
 def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) -> Figure:
-    """Chapter 1's explorer figure: J(k) and transient amplification of one network.
+    """Chapter 1's explorer figure: J(k) and transient amplification of one network, sized for the page.
 
     Draws the network's Fisher memory curve next to ``||W^k v||^2``, with the chain
-    at alpha = 1 (``J(k) = 1/(k+1)``) as a dashed reference, and puts ``J_tot``,
-    the spectral radius and the Henrici index in the title (and the finite horizon
-    T, if one was used). If ``data.error`` is set, the figure says why instead.
+    at alpha = 1 (``J(k) = 1/(k+1)``) as a dashed reference, and one legend for both
+    panels below them. The title names the network and whether the stationary
+    covariance or a finite horizon T was used; its second line gives ``J_tot``, the
+    spectral radius and the Henrici index. If ``data.error`` is set, the figure says
+    why instead.
 
     Parameters
     ----------
@@ -300,11 +316,14 @@ def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) ->
     Returns
     -------
     Figure
-        Two axes: ``fig.axes[0]`` holds J(k), ``fig.axes[1]`` the amplification.
+        Two axes: ``fig.axes[0]`` holds J(k), ``fig.axes[1]`` the amplification;
+        ``fig.legends[0]`` names the curves. :data:`~nnrnn_edu.plotting.style.PAGE_WIDTH_IN`
+        wide, no text below :data:`~nnrnn_edu.plotting.style.SMALL_PT`. The margins are fixed
+        (no layout engine: a slider move does not lay the figure out again).
 
     See chapter 1, section 5.
     """
-    fig, axes = _explorer_axes(fig, "memory", figsize=(10, 3.8), ncols=2, error=data.error is not None)
+    fig, axes = _explorer_axes(fig, "memory", figsize=(PAGE_WIDTH_IN, 4.0), ncols=2, error=data.error is not None)
     if data.error is not None:
         # a slider can reach networks whose C is beyond float64: say so in the figure
         fig.text(0.5, 0.5, f"cannot compute J(k) here:\n{data.error}", ha="center", va="center", wrap=True)
@@ -313,11 +332,13 @@ def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) ->
     ax_j, ax_a = axes
     color = KIND_COLORS[data.kind]
     label = KIND_LABELS[data.kind]
+    reference = "chain, alpha = 1: J(k) = 1/(k+1)"
     plot_memory_curves(
-        {label: J, "chain, alpha = 1: 1/(k+1)": data.reference},
-        colors={label: color, "chain, alpha = 1: 1/(k+1)": "0.4"},
-        styles={"chain, alpha = 1: 1/(k+1)": "--"},
+        {label: J, reference: data.reference},
+        colors={label: color, reference: "0.4"},
+        styles={reference: "--"},
         ax=ax_j,
+        legend=False,
     )
     ax_j.set_ylim(bottom=max(1e-6, min(1e-4, float(np.min(J[J > 0])) if np.any(J > 0) else 1e-4)))
     plot_memory_curves(
@@ -325,7 +346,11 @@ def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) ->
         ylabel="signal strength ||W^k v||^2",
         colors={label: color},
         ax=ax_a,
+        legend=False,
     )
+    # one legend for both panels, below them: the network's colour is the same in both
+    fig.legend(*ax_j.get_legend_handles_labels(), loc="lower center", ncols=2, fontsize=SMALL_PT,
+               frameon=False, bbox_to_anchor=(0.5, 0.0))
     params = {
         "chain": f"alpha={data.alpha:g}",
         "fbchain": f"alpha={data.alpha:g}, beta={data.beta:g}",
@@ -334,11 +359,11 @@ def plot_memory_explorer(data: MemoryExplorerData, fig: Figure | None = None) ->
     }[data.kind]
     where = "stationary C" if data.horizon is None else f"finite horizon T={data.horizon}"
     fig.suptitle(
-        f"{label} ({params}), N={data.n}: J_tot = {data.J_tot:.3g}, spectral radius = {data.spectral_radius:.3g}, "
-        f"Henrici d = {data.henrici:.3g}  [{where}]",
+        f"{label} ({params}), N={data.n}, {where}\n"
+        f"J_tot = {data.J_tot:.3g}, spectral radius = {data.spectral_radius:.3g}, Henrici d = {data.henrici:.3g}",
         fontsize=10,
     )
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.14, top=0.88, wspace=0.3)
+    fig.subplots_adjust(left=0.12, right=0.98, bottom=0.2, top=0.85, wspace=0.4)
     return fig
 
 

@@ -58,6 +58,24 @@ def test_explorer_figure_redraws_in_place_and_names_the_horizon():
     assert "J_tot = 1" in fig._suptitle.get_text()
 
 
+def test_explorer_figure_fits_the_page_with_one_legend_and_passes_the_legibility_rule():
+    from nnrnn_edu.plotting import PAGE_WIDTH_IN, legibility_report
+    from nnrnn_edu.plotting.style import SMALL_PT
+
+    fig = None
+    for kw in (dict(kind="chain", n=100), dict(kind="fbchain", n=30, alpha=2.95, beta=0.45),
+               dict(kind="orthogonal", n=40, lam=1.05), dict(kind="fbchain", n=100, alpha=1.5, beta=0.3),
+               dict(kind="identity", n=400, lam=0.5), dict(kind="chain", n=10, alpha=0.5)):
+        data = memory_explorer_data(**kw)
+        for f in (plotting.plot_memory_explorer(data), fig := plotting.plot_memory_explorer(data, fig=fig)):
+            report = legibility_report(f)
+            assert f.get_figwidth() <= PAGE_WIDTH_IN and report.problems == (), (kw, report.problems)
+            assert min(t.fontsize for t in report.texts) >= SMALL_PT, kw
+            if data.error is None:  # one legend for both panels, none piled up by the redraws
+                assert len(f.legends) == 1 and not any(ax.get_legend() for ax in f.axes), kw
+                assert [t.get_text() for t in f.legends[0].get_texts()][1] == "chain, alpha = 1: J(k) = 1/(k+1)"
+
+
 def test_explorer_figure_reports_the_error_instead_of_curves():
     fig = plotting.plot_memory_explorer(memory_explorer_data(kind="fbchain", n=100, alpha=1.5, beta=0.3))
     assert not fig.axes and any("cannot compute" in t.get_text() for t in fig.texts)
