@@ -114,6 +114,9 @@ def test_book_config_and_toc():
     assert cfg["execute"]["execute_notebooks"] == "force"
     assert cfg["repository"]["url"].startswith("https://github.com/")
     assert cfg["copyright"]
+    # no book-wide figure numbers ("Fig. 6 Paper Figure 2: ..."); sphinx-jupyterbook-latex would turn
+    # numfig back on for the HTML too
+    assert cfg["sphinx"]["config"]["numfig"] is False and cfg["latex"]["use_jupyterbook_latex"] is False
     toc = yaml.safe_load((ROOT / "book" / "_toc.yml").read_text())
     listed = {c["file"] for c in toc["chapters"]}
     assert listed == {p.stem for p in CHAPTERS}, "every chapter in the toc, and only chapters"
