@@ -257,7 +257,7 @@ def _band(W: np.ndarray) -> tuple[int, int, np.ndarray] | None:
         return None
     rows, cols = np.nonzero(W)
     offsets = np.unique(cols - rows)
-    if len(offsets) > _MAX_BAND:
+    if len(offsets) == 0 or len(offsets) > _MAX_BAND:  # W = 0 has no band: the dense path handles it
         return None
     kl, ku = max(0, -int(offsets.min())), max(0, int(offsets.max()))
     ab = np.zeros((kl + ku + 1, n), order="F")

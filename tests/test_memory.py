@@ -225,3 +225,14 @@ def test_float64_overflow_is_beyond_double_precision_too():
     with pytest.raises(memory.Float64OverflowError, match="overflow"):
         total_fisher_memory(cx.chain(2000, 1.2), _e1(2000))
     assert issubclass(memory.Float64OverflowError, memory.IllConditionedError)
+
+
+@pytest.mark.parametrize("n", [10, 64, 100])
+def test_zero_recurrence_has_memory_only_at_lag_zero(n):
+    # W = 0 (e.g. the explorer's random orthogonal network at lambda = 0): C = I, J(0) = ||v||^2, J(k > 0) = 0
+    W, v = np.zeros((n, n)), np.eye(n)[0]
+    J, total = memory.curve_and_total(W, v, n)
+    np.testing.assert_array_equal(J, np.r_[1.0, np.zeros(n - 1)])
+    assert total == 1.0
+    np.testing.assert_array_equal(memory.fisher_memory_curve(W, v, 5), [1, 0, 0, 0, 0])
+    assert memory.transient_amplification(W, v, 3).tolist() == [1.0, 0.0, 0.0]

@@ -409,12 +409,17 @@ def decoding_explorer_data(
     simulated: dict[str, np.ndarray] = {}
     exact: dict[str, np.ndarray] = {}
     error = None
+    # One BLAS thread: these products are small (N = 100), and multi-threaded OpenBLAS ran a move
+    # 20 times slower (4 s of CPU instead of 0.18 s) while another process held a core.
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
     try:
         # both networks on the same signals and noise (seed 0), kept between calls; single
         # precision only with noise, which drowns float32 rounding (see r2_curves)
-        simulated = r2_curves(networks, L, noise_std=sigma, nonlinearity=f, n_train=n_train, n_test=None,
-                              leave_one_out=True, single_precision=sigma > 0,
-                              draws=_explorer_draws(n_test, L, n, sigma > 0))
+        with threadpool_limits(limits=1, user_api="blas"):
+            simulated = r2_curves(networks, L, noise_std=sigma, nonlinearity=f, n_train=n_train, n_test=None,
+                                  leave_one_out=True, single_precision=sigma > 0,
+                                  draws=_explorer_draws(n_test, L, n, sigma > 0))
         for kind, (W, v) in networks.items():
             if f == "linear":
                 exact[kind] = population_r2_curve(W, v, L, sigma)

@@ -119,3 +119,9 @@ def test_pitfall_functions_name_bad_arguments(call, name):
 def test_total_memory_against_n_stops_where_float64_overflows():
     ns, totals, refused = ch01.total_memory_against_n("chain", [100, 1000, 2000], alpha=1.2)
     assert list(ns) == [100, 1000] and refused == 2000 and totals[-1] > 0.25 * 1000
+
+
+def test_memory_explorer_at_lambda_zero():
+    # the lambda slider reaches 0: a zero recurrent matrix (no band) must not crash the explorer
+    d = ch01.memory_explorer_data(kind="orthogonal", n=100, lam=0.0)
+    assert d.J[0] == pytest.approx(1.0) and not d.J[1:].any()
