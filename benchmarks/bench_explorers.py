@@ -4,7 +4,8 @@ A move of a slider in JupyterLab runs the explorer's callback - compute (``*_exp
 draw (``plotting.plot_*_explorer`` into the widget's figure) - and then shows the figure: a PNG
 rendered for the ``Output`` area. This times the three parts of each move of each explorer at its
 default size (the classes' defaults: chapter 1 N = 100; chapter 2 elu, sigma = 0.1, N = L = 100;
-chapter 4 N = 100, an 80 x 80 grid) for this checkout and for an earlier git revision (default
+chapter 4 N = 100, an 80 x 80 grid, the chain's alpha, the chain with feedback's alpha (the book's
+starting setting) and the epsilon slider) for this checkout and for an earlier git revision (default
 ``f0dabc8``, before the explorers were made fast), whose package is extracted with ``git archive``
 and imported as ``nnrnn_edu_explorers_old``. The process is set up as a notebook kernel shows figures
 (``%matplotlib inline``: PNG with ``bbox_inches="tight"``), so the old widgets' PNG is what they
@@ -16,7 +17,7 @@ processes used (``/proc/stat``). One BLAS thread (one core), as the other benchm
 
 Usage::
 
-    python benchmarks/bench_explorers.py              # 15 moves per explorer and variant, about 2 minutes
+    python benchmarks/bench_explorers.py              # 15 moves per explorer and variant, about 4 minutes
     python benchmarks/bench_explorers.py --quick      # small sizes, 2 moves: a smoke test, seconds
     python benchmarks/bench_explorers.py --ref <rev>  # compare against another revision
 """
@@ -40,12 +41,18 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_REF = "f0dabc8"  # the last commit before the explorers were made fast (issue 14, item 5)
 
-# explorer: (class, data function, plot function, module of the data function), the slider moved, its values
+# row: (explorer class, the slider moved, its values, other controls' values (else the class's defaults))
 EXPLORERS = {
-    "chapter 1 memory (chain, N = 100)": ("MemoryExplorer", "alpha", [1.1 + 0.05 * i for i in range(18)]),
+    "chapter 1 memory (chain, N = 100)": ("MemoryExplorer", "alpha", [1.1 + 0.05 * i for i in range(18)], {}),
     "chapter 2 decoding (elu, sigma = 0.1, N = L = 100)": ("DecodingExplorer", "noise_std",
-                                                           [0.05 + 0.02 * i for i in range(18)]),
-    "chapter 4 pseudospectra (chain, N = 100)": ("PseudospectrumExplorer", "alpha", [0.9 + 0.02 * i for i in range(18)]),
+                                                           [0.05 + 0.02 * i for i in range(18)], {}),
+    "chapter 4 pseudospectra (chain, N = 100)": ("PseudospectrumExplorer", "alpha", [0.9 + 0.02 * i for i in range(18)],
+                                                 {}),
+    "chapter 4 pseudospectra (chain with feedback, N = 100)": ("PseudospectrumExplorer", "alpha",
+                                                               [0.9 + 0.02 * i for i in range(18)],
+                                                               {"kind": "fbchain", "beta": 0.04, "eps": 1e-3}),
+    "chapter 4 pseudospectra, epsilon slider (chain, N = 100)": ("PseudospectrumExplorer", "eps",
+                                                                 [10.0 ** (-1 - 0.4 * i) for i in range(18)], {}),
 }
 QUICK_SIZES = {"MemoryExplorer": {"n": 20}, "DecodingExplorer": {"n": 20, "seq_len": 10},
                "PseudospectrumExplorer": {"n": 20}}
@@ -173,8 +180,8 @@ def run(argv: list[str] | None = None) -> dict:
         rows: dict[str, dict] = {}
         rng = random.Random(0)
         busy = []
-        for title, (cls_name, arg, values) in EXPLORERS.items():
-            sizes = QUICK_SIZES[cls_name] if args.quick else {}
+        for title, (cls_name, arg, values, init) in EXPLORERS.items():
+            sizes = {**init, **(QUICK_SIZES[cls_name] if args.quick else {})}
             variants = {v: _Variant(lib, cls_name, arg, sizes) for v, lib in libs.items()}
             samples: dict[str, list[dict]] = {"old": [], "new": []}
             updates: dict[str, list[float]] = {"old": [], "new": []}

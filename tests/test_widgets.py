@@ -250,15 +250,24 @@ DECODING_MOVES = [dict(), dict(noise_std=0.3), dict(nonlinearity="linear"),
                   dict(noise_std=0.0, input_scale=3.0), dict(seq_len=40), dict(nonlinearity="tanh", lam=0.6)]
 
 
-@pytest.mark.parametrize("explorer", ["memory", "decoding"])
+PSEUDOSPECTRUM_MOVES = [dict(), dict(alpha=1.5), dict(alpha=1.5, eps=1e-6), dict(kind="fbchain", beta=0.3),
+                        dict(kind="orthogonal", lam=0.9), dict(kind="identity", lam=1.2, eps=0.3), dict(n=10),
+                        dict(kind="fbchain", alpha=1.99, beta=0.99, eps=1.78e-8), dict(kind="chain", alpha=0.1)]
+
+
+@pytest.mark.parametrize("explorer", ["memory", "decoding", "pseudospectrum"])
 def test_redrawing_in_place_shows_what_a_fresh_figure_shows_pixel_for_pixel(explorer):
     if explorer == "memory":
         data = [memory_explorer_data(**{"n": 30, **kw}) for kw in MEMORY_MOVES]
         plot = plotting.plot_memory_explorer
-    else:
+    elif explorer == "decoding":
         data = [ch02.decoding_explorer_data(**{"n": 20, "seq_len": 20, "quick": True, **kw}) for kw in DECODING_MOVES]
         plot = plotting.plot_decoding_explorer
-    assert any(d.error for d in data) and not all(d.error for d in data)
+    else:  # never an error; the epsilon move reuses the grid of the move before
+        data = [pseudospectrum_explorer_data(**{"n": 30, "n_grid": 40, **kw}) for kw in PSEUDOSPECTRUM_MOVES]
+        plot = plotting.plot_pseudospectrum_explorer
+    if explorer != "pseudospectrum":
+        assert any(d.error for d in data) and not all(d.error for d in data)
     fig = None
     for d in data:
         fig = plot(d, fig=fig)  # the axes of the last draw, emptied and drawn into
@@ -274,6 +283,25 @@ def test_a_move_keeps_the_axes_and_their_ticks():
     assert not ex.figure.axes
     ex.update(kind="chain", alpha=1.1)
     assert len(ex.figure.axes) == 2
+    ex = PseudospectrumExplorer(n=20)
+    axes, ticks = list(ex.figure.axes), ex.figure.axes[0].yaxis.get_major_ticks()[0]
+    ex.update(kind="fbchain", alpha=1.2)
+    assert ex.figure.axes == axes and ex.figure.axes[0].yaxis.get_major_ticks()[0] is ticks
+
+
+def test_an_epsilon_move_redraws_the_grid_of_the_last_move_without_computing_it(monkeypatch):
+    from nnrnn_edu.analysis import pseudospectra
+
+    ex = PseudospectrumExplorer(kind="fbchain", n=30)
+    assert ex.figure.axes[0].collections  # the contours of the first draw
+    monkeypatch.setattr(pseudospectra, "sigma_min", lambda *a, **k: pytest.fail("an epsilon move computed sigma_min"))
+    ex.update(eps=1e-5)
+    ex.update(lam=0.5)  # a control the chain with feedback ignores: the same W
+    assert "ε=1e-05" in ex.figure.axes[0].get_title()
+    monkeypatch.undo()
+    ex.update(alpha=0.9)  # a new W: computed (and a fresh figure would show the same)
+    fresh = plotting.plot_pseudospectrum_explorer(pseudospectrum_explorer_data(**ex.values()))
+    assert np.array_equal(_pixels(ex.figure), _pixels(fresh))
 
 
 SETTINGS = {  # explorer -> settings whose titles, legends and labels are the widest
@@ -338,19 +366,25 @@ def test_a_decoding_move_simulates_each_network_once_and_draws_no_random_numbers
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("explorer", ["memory", "decoding"])
+@pytest.mark.parametrize("explorer", ["memory", "decoding", "pseudospectrum"])
 def test_a_move_at_the_default_size_is_fast(explorer):
     # The target is 0.2 s per move. benchmarks/bench_explorers.py measured 0.13 s (memory) and 0.17 s
     # (decoding) of CPU per move on the 2-core development machine, 0.32 s and 0.43 s of wall clock while
     # other jobs held 2.5 times that; the old decoding explorer took 0.86 s of CPU, 2.2 s of wall clock.
-    # The median of 5 moves under 1 s catches a return of the old decoding costs on a loaded CI machine.
+    # The pseudospectrum explorer's move took 1.1-1.2 s of CPU (its grid of sigma_min, ~0.8 s), now ~0.15 s.
+    # The median of 5 moves under 1 s of wall clock (and, for the pseudospectra, 0.5 s of CPU) catches a
+    # return of the old costs on a loaded CI machine.
     cls, _, _ = EXPLORERS[explorer]
     ex = cls()
     name, values = {"memory": ("alpha", (1.2, 1.3, 1.4, 1.5, 1.6)),
-                    "decoding": ("noise_std", (0.15, 0.2, 0.25, 0.3, 0.35))}[explorer]
-    times = []
+                    "decoding": ("noise_std", (0.15, 0.2, 0.25, 0.3, 0.35)),
+                    "pseudospectrum": ("alpha", (0.92, 0.96, 1.04, 1.08, 1.12))}[explorer]
+    times, cpu = [], []
     for value in values:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         ex.update(**{name: value})
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     assert sorted(times)[len(times) // 2] < 1.0, times
+    if explorer == "pseudospectrum":
+        assert sorted(cpu)[len(cpu) // 2] < 0.5, cpu

@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from .._validate import finite_float, positive_int, real_array
 from ..analysis.hidden_chains import WeightProfile
 from ..analysis.pseudospectra import Pseudospectrum, PseudospectrumExplorerData
+from .ch01 import _explorer_axes
 from .style import KIND_COLORS, KIND_LABELS, PAGE_WIDTH_IN, SMALL_PT, TASK_LABELS, _fresh, _label_axes
 
 PSEUDOSPECTRUM_LEVELS = (1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8)
@@ -173,7 +174,8 @@ def plot_pseudospectrum_explorer(data: PseudospectrumExplorerData, fig: Figure |
     data : PseudospectrumExplorerData
         From :func:`nnrnn_edu.analysis.pseudospectrum_explorer_data`.
     fig : Figure or None
-        The figure to redraw in place (widgets pass theirs); ``None`` makes one.
+        The figure to redraw in place (widgets pass theirs): the axes of its last draw are kept
+        and drawn into (what a fresh figure shows, pixel for pixel); ``None`` makes one.
 
     Returns
     -------
@@ -182,8 +184,7 @@ def plot_pseudospectrum_explorer(data: PseudospectrumExplorerData, fig: Figure |
 
     See chapter 4.
     """
-    fig = _fresh(fig, figsize=(PAGE_WIDTH_IN, 5.0))
-    ax = fig.add_subplot()
+    fig, (ax,) = _explorer_axes(fig, "pseudospectrum", figsize=(PAGE_WIDTH_IN, 5.0), ncols=1)
     params = {
         "chain": f"α={data.alpha:g}",
         "fbchain": f"α={data.alpha:g}, β={data.beta:g}",

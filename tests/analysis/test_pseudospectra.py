@@ -101,3 +101,123 @@ def test_complex_scalars_raise_naming_the_argument(call, name):
 def test_explorer_data_rejects_complex_parameters_even_those_the_kind_ignores(name, kind):
     assert_rejects_complex(lambda: an.pseudospectrum_explorer_data(kind=kind, n=5, n_grid=3, **{name: 0.5j}),
                            name, "must be a finite real number")
+
+
+# --------------------------------------------------------------------------- fast and accurate (issue 14, item 5)
+# sigma_min is computed by inverse iteration on factored zI - W (banded W: all z in one LAPACK call;
+# outside W's field of values, shift-invert Lanczos; dense W: the Schur form), once per symmetry class.
+
+from nnrnn_edu.analysis import pseudospectra as ps_mod  # noqa: E402
+
+
+def _grid(R, n):
+    x = ps_mod._axis(-R, R, n)
+    return x[None, :] + 1j * x[:, None]
+
+
+def _matrices(n):
+    rng = np.random.default_rng(0)
+    Q = cx.random_orthogonal(n, 1.0, seed=0)
+    return {
+        "chain": cx.chain(n, 1.0),
+        "chain with feedback": cx.chain_with_feedback(n, 0.99, 0.04),
+        "chain with strong feedback": cx.chain_with_feedback(n, 1.99, 0.99),
+        "chain, small gain": cx.chain(n, 0.1),
+        "banded (2 below, 3 above)": np.triu(np.tril(rng.standard_normal((n, n)), 3), -2) / 3,
+        "lower-triangular band": np.tril(np.triu(rng.standard_normal((n, n)), -2)) / 3,
+        "random orthogonal": Q,
+        "trained-like (orthogonal + low rank + noise)": Q + np.outer(rng.standard_normal(n), rng.standard_normal(n)) / n
+        + 0.05 * rng.standard_normal((n, n)) / np.sqrt(n),
+    }
+
+
+@pytest.mark.parametrize("name", list(_matrices(4)))
+def test_sigma_min_matches_the_svd_to_high_relative_accuracy(name):
+    # wherever the SVD itself is accurate (its error is ~1e-16 ||zI - W||, so sigma >= 1e-5 ||zI - W||
+    # leaves it 1e-11 relative), the two agree to 2e-10 (tol = 1e-10); elsewhere within the SVD's error
+    W = _matrices(40)[name]
+    Z = _grid(1.2 * max(1.0, np.linalg.norm(W, 2)), 24)
+    method = "lanczos" if name == "random orthogonal" else "auto"  # auto: exact distances for normal W
+    s = an.sigma_min(W, Z, method=method)
+    ref = an.sigma_min(W, Z, method="svd")
+    size = np.abs(Z) + np.linalg.norm(W, 2)
+    accurate = ref >= 1e-5 * size
+    assert np.sum(accurate) > 100
+    assert np.max(np.abs(s - ref)[accurate] / ref[accurate]) < 2e-10
+    assert np.all(np.abs(s - ref) <= 2e-10 * ref + 1e-14 * size)
+
+
+def _mp_sigma_min(W, z):
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(60):
+        A = mp.matrix([[(z if i == j else 0) - W[i, j] for j in range(W.shape[0])] for i in range(W.shape[0])])
+        return float(min(mp.svd_c(A, compute_uv=False)))
+
+
+@pytest.mark.parametrize("kind", ["chain", "fbchain"])
+def test_tiny_values_are_relatively_accurate_against_60_digits(kind):
+    # the chain's sigma_min ~ |z|^N: down to 1e-26 (chain) and 1e-14 (with feedback) here, where the
+    # dense SVD has no correct digit (1e-16 absolute)
+    n = 20
+    W = cx.memory_network(kind, n, alpha=1.0, beta=0.04)[0]
+    z = np.array([0.05 + 0.02j, 0.3 + 0.2j, 0.6j, 0.8 + 0.1j, 1.2 + 0.5j])
+    s = an.sigma_min(W, z)
+    ref = np.array([_mp_sigma_min(W, zk) for zk in z])
+    assert ref.min() < 1e-13 and ref.max() > 0.1
+    assert np.max(np.abs(s - ref) / ref) < 1e-11, (s, ref)
+
+
+def test_each_symmetry_class_is_computed_once(monkeypatch):
+    # on the explorer's symmetric grid: the chain 820 classes of 6400 points (rotations), the chain with
+    # feedback 1600 (conj z, -z), a dense real matrix 3200 (conj z); the values are exactly symmetric
+    seen = []
+    original = ps_mod._sigma_min_nonnormal
+    monkeypatch.setattr(ps_mod, "_sigma_min_nonnormal", lambda W, z, *a: (seen.append(z.size), original(W, z, *a))[1])
+    rng = np.random.default_rng(1)
+    for W, classes in ((cx.chain(30, 1.0), 820), (cx.chain_with_feedback(30, 1.0, 0.04), 1600),
+                       (cx.chain(30, 0.9) + 0.1 * rng.standard_normal((30, 30)), 3200)):
+        seen.clear()
+        ps = an.pseudospectrum(W)
+        assert seen == [classes]
+        assert np.array_equal(ps.sigma, ps.sigma[::-1])  # conj z
+    assert np.array_equal(ps.re, -ps.re[::-1]) and np.array_equal(ps.im, -ps.im[::-1])
+    assert np.allclose(ps.re, np.linspace(ps.re[0], ps.re[-1], ps.re.size), rtol=0, atol=1e-15)
+
+
+def test_far_points_by_shift_invert_agree_with_inverse_iteration(monkeypatch):
+    # outside the field of values the shifted Lanczos and the plain inverse iteration give the same values
+    W = cx.chain_with_feedback(40, 1.0, 0.04)
+    z = np.array([1.3 + 0.2j, 0.2 + 1.1j, -1.1 - 0.6j, 1.5j])
+    fast = an.sigma_min(W, z)
+    monkeypatch.setattr(ps_mod, "_FAR", np.inf)  # every point to inverse iteration and Lanczos
+    slow = an.sigma_min(W, z)
+    assert np.allclose(fast, slow, rtol=2e-10, atol=0)
+    assert np.allclose(fast, an.sigma_min(W, z, method="svd"), rtol=1e-12)
+
+
+def test_points_below_1e150_are_zero_and_spoil_no_other_point():
+    # the chain's sigma_min ~ (|z| / alpha)^N: below 1e-150 near 0 at N = 200, alpha = 2; the stacked
+    # solves must not spread an overflow (0 * inf) to other points
+    W = cx.chain(200, 2.0)
+    Z = _grid(2.3, 30)
+    s = an.sigma_min(W, Z)
+    est = (np.abs(Z) / 2.0) ** 200  # within a factor of ~2N of sigma_min inside the disc
+    assert np.all(s[est < 1e-160] == 0) and np.all(s[est > 1e-140] > 0)
+    big = np.flatnonzero(est.ravel() > 1e-3)[::37]  # a dozen points: the SVD at N = 200 is slow
+    assert np.allclose(s.ravel()[big], an.sigma_min(W, Z.ravel()[big], method="svd"), rtol=1e-9)
+    # beyond the screen (an inverse above ~1e460): isolated solves for all points instead
+    z = np.array([1e-3, 1.0 + 0.5j, 2.5])
+    s = an.sigma_min(cx.chain(400, 2.0), z)
+    assert s[0] == 0 and 1e-102 < s[1] < 1e-100 and np.isclose(s[2], 0.5003007674, rtol=1e-9)
+
+
+def test_explorer_data_reuses_its_grid_when_only_epsilon_moves(monkeypatch):
+    a = an.pseudospectrum_explorer_data(kind="chain", n=20, n_grid=20, eps=1e-2)
+    monkeypatch.setattr(ps_mod, "pseudospectrum", lambda *a, **k: pytest.fail("recomputed"))
+    b = an.pseudospectrum_explorer_data(kind="chain", n=20, n_grid=20, eps=1e-4, beta=0.3)  # beta: ignored by chains
+    assert b.pseudospectrum is a.pseudospectrum and b.eps == 1e-4
+    assert b.pseudospectral_radius == an.pseudospectral_radius(a.pseudospectrum, 1e-4)
+    assert not a.pseudospectrum.sigma.flags.writeable
+    monkeypatch.undo()
+    c = an.pseudospectrum_explorer_data(kind="chain", n=20, n_grid=20, alpha=0.5)
+    assert c.pseudospectrum is not a.pseudospectrum
