@@ -855,13 +855,19 @@ def pseudospectrum_explorer_data(
         raise ValueError(f"eps must be > 0, got {eps!r}")
     # all three checked, also those the kind ignores: the data records them (and the plot shows them)
     alpha, beta, lam = (finite_float(x, name) for x, name in ((alpha, "alpha"), (beta, "beta"), (lam, "lam")))
-    W, _ = memory_network(kind, n, alpha=alpha, beta=beta, lam=lam, seed=seed)
-    key = (W.tobytes(), W.shape, positive_int(n_grid, "n_grid"))
-    if _EXPLORER_LAST.get("key") != key:  # the epsilon slider (and a control the kind ignores) reuses the grid
-        ps = pseudospectrum(W, n_grid=n_grid)
-        for a in ps:
-            a.flags.writeable = False  # shared with the next call's data
-        _EXPLORER_LAST.update(key=key, ps=ps, henrici=henrici_index(W))
+    # One BLAS thread: the products and factorisations are small (N <= 200), and multi-threaded
+    # OpenBLAS made the orthogonal network's move take 3 s instead of 0.04 s while another process
+    # held a core (its QR, Schur form and norm).
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        W, _ = memory_network(kind, n, alpha=alpha, beta=beta, lam=lam, seed=seed)
+        key = (W.tobytes(), W.shape, positive_int(n_grid, "n_grid"))
+        if _EXPLORER_LAST.get("key") != key:  # the epsilon slider (and a control the kind ignores) reuses the grid
+            ps = pseudospectrum(W, n_grid=n_grid)
+            for a in ps:
+                a.flags.writeable = False  # shared with the next call's data
+            _EXPLORER_LAST.update(key=key, ps=ps, henrici=henrici_index(W))
     ps = _EXPLORER_LAST["ps"]
     return PseudospectrumExplorerData(
         kind=kind, n=n, alpha=alpha, beta=beta, lam=lam, eps=eps, pseudospectrum=ps,
