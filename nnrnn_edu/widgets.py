@@ -3,8 +3,9 @@
 A widget here owns controls, one matplotlib figure and an ``Output`` area. When
 a control moves it calls its callback with the control values and ``fig=`` its
 own figure (redrawn in place) and re-shows that figure in the same output area,
-as a PNG drawn once (:func:`figure_png`): a move of chapter 1's or 2's explorer
-takes under 0.2 s at its default size (``benchmarks/bench_explorers.py``).
+as a PNG drawn once (:func:`figure_png`): a move of every explorer (chapters 1, 2
+and 4) took 0.10-0.19 s at its default size on a loaded 2-core machine
+(``benchmarks/bench_explorers.py``, README).
 A callback is one library function that computes
 (``*_explorer_data``) and draws (``plotting.plot_*_explorer``):
 :func:`draw_memory_explorer`, :func:`draw_decoding_explorer`,
