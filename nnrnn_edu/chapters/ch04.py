@@ -24,6 +24,7 @@ from ..connectivity import KINDS
 from ..training.records import load_model
 from ..training.config import resolve_tier
 from ..training.records import check_writable
+from ..training.summary import blown_up
 from ..training.sweep import SweepGrid, grid
 from .results import Sources, tier_results, tier_results_dir
 
@@ -193,9 +194,10 @@ class RunGroup(NamedTuple):
         Of those, the successful ones (final validation loss below half the baseline).
     successful_only : bool
         True when ``runs`` are the successful runs; False when none succeeded and
-        ``runs`` are all runs with weights (the fallback).
+        ``runs`` are all runs with weights that did not blow up (the fallback).
     label : str
-        E.g. ``"5 of 6 runs successful"`` or ``"0 of 6 runs successful: all 6 shown"``.
+        E.g. ``"5 of 6 runs successful"``, ``"0 of 6 runs successful: all 6 trained runs shown"``
+        or ``"0 of 8 successful, 5 blew up: the other 3 shown"``.
 
     """
 
@@ -215,8 +217,10 @@ def select_runs(runs: Iterable[dict], fallback: bool = True) -> dict[str, dict[s
         Result records, e.g. from :func:`trained_runs`. Runs still ``"running"``
         are ignored.
     fallback : bool
-        When no run of a group succeeded, keep all its runs with trained weights
-        (labelled so) instead of none.
+        When no run of a group succeeded, keep all its runs with trained weights that did
+        not blow up (:func:`nnrnn_edu.training.blown_up`: diverged, or a final loss above
+        1000 x the baseline, whose weights say nothing about what training does), labelled
+        so, instead of none.
 
     Returns
     -------
@@ -242,11 +246,13 @@ def select_runs(runs: Iterable[dict], fallback: bool = True) -> dict[str, dict[s
             if ok:
                 grp = RunGroup(ok, len(rs), n_success, True, f"{n_success} of {len(rs)} runs successful")
             elif fallback:
-                usable = [r for r in rs if r.get("weights_file")]
+                usable = [r for r in rs if r.get("weights_file") and not blown_up(r)]
                 if not usable:
                     continue
-                grp = RunGroup(usable, len(rs), n_success, False,
-                               f"0 of {len(rs)} runs successful: all {len(usable)} trained runs shown")
+                n_blown = sum(blown_up(r) for r in rs)
+                label = (f"0 of {len(rs)} runs successful: all {len(usable)} trained runs shown" if not n_blown else
+                         f"0 of {len(rs)} successful, {n_blown} blew up: the other {len(usable)} shown")
+                grp = RunGroup(usable, len(rs), n_success, False, label)
             else:
                 continue
             out.setdefault(task, {})[init] = grp
@@ -331,12 +337,13 @@ def henrici_table_text(table: dict[str, dict[str, dict[str, Any]]]) -> str:
     """
     if not isinstance(table, dict) or not table:
         raise ValueError("table must be a non-empty result of henrici_table")
-    head = f"{'task':<9} {'init':<11} {'networks':<26} {'d(W) initial':>14} {'d(W) trained':>14} {'paper (trained)':>16}"
+    w = max([26] + [len(row["group"].label) for by_init in table.values() for row in by_init.values()])
+    head = f"{'task':<9} {'init':<11} {'networks':<{w}} {'d(W) initial':>14} {'d(W) trained':>14} {'paper (trained)':>16}"
     lines = [head, "-" * len(head)]
     for task, by_init in table.items():
         for init, row in by_init.items():
             lines.append(
-                f"{task:<9} {init:<11} {row['group'].label:<26.26} {_pm(row['before_mean_sem']):>14} "
+                f"{task:<9} {init:<11} {row['group'].label:<{w}} {_pm(row['before_mean_sem']):>14} "
                 f"{_pm(row['after_mean_sem']):>14} {_pm(row['paper']):>16}"
             )
     return "\n".join(lines)

@@ -19,12 +19,13 @@ from .config import TrainConfig, check_config, preset
 from .loop import train, train_ensemble
 from .records import STATUSES, is_finished, load_model, write_json_atomic
 from .identity import result_tier
-from .summary import load_results, summarize, summary_table
+from .summary import blown_up, load_results, summarize, summary_table
 from .sweep import grid, run_sweep
 
 __all__ = [
     "STATUSES",
     "TrainConfig",
+    "blown_up",
     "check_config",
     "grid",
     "is_finished",

@@ -310,8 +310,22 @@ def _model_row(runs: list[dict]) -> dict:
     }
 
 
-def _blown_up(r: Mapping[str, Any]) -> bool:
-    """Diverged (NaN/inf), exploded (finite but above :data:`EXPLODED_FACTOR` x the baseline), or no final loss."""
+def blown_up(r: Mapping[str, Any]) -> bool:
+    """Whether a finished run blew up: it diverged (NaN/inf), exploded (a finite final loss above
+    :data:`EXPLODED_FACTOR` x the memoryless baseline), or has no final loss.
+
+    Parameters
+    ----------
+    r : mapping
+        A result record with ``status`` and ``final_val_loss`` (and ``baseline_loss``).
+
+    Returns
+    -------
+    bool
+
+    """
+    if not isinstance(r, Mapping) or "status" not in r:
+        raise ValueError(f"r must be a result record with a 'status', got {type(r).__name__}")
     return r["status"] == "diverged" or _exploded(r) or not _finite(r.get("final_val_loss"))
 
 
@@ -331,13 +345,13 @@ def _best_setting(final: list[dict]) -> dict | None:
         groups.setdefault((r["config"]["init_scale"], r["config"]["lr"]), []).append(r)
     scored = []
     for key, runs in groups.items():
-        ok = [r for r in runs if not _blown_up(r)]
+        ok = [r for r in runs if not blown_up(r)]
         if ok:
             scored.append((len(runs) - len(ok), float(np.mean([r["final_val_loss"] for r in ok])), key))
     if not scored:
         return None
     n_blown, loss, key = min(scored)
-    runs = sorted((r for r in groups[key] if not _blown_up(r)), key=lambda r: r["seed"])
+    runs = sorted((r for r in groups[key] if not blown_up(r)), key=lambda r: r["seed"])
     longest = max(runs, key=lambda r: len(r["history"]["update"]))
     update = np.asarray(longest["history"]["update"], dtype=float)
     curves = np.empty((len(runs), update.size))

@@ -102,7 +102,8 @@ def test_trained_runs_cpu_tier_reads_chapter3_runs(tmp_path, tiny_runs, monkeypa
 def test_select_runs_success_fallback_and_labels():
     def rec(name, init, success, status="completed", weights=True):
         return {"name": name, "config": {"task": "addition", "init": init}, "status": status,
-                "success": success, "weights_file": name + ".weights.pt" if weights else None}
+                "success": success, "weights_file": name + ".weights.pt" if weights else None,
+                "final_val_loss": 0.05 if success else 0.15, "baseline_loss": 1 / 6}
 
     runs = [
         rec("a", "identity", True), rec("b", "identity", False), rec("c", "identity", True, "running"),
@@ -113,8 +114,16 @@ def test_select_runs_success_fallback_and_labels():
     assert [r["name"] for r in ident.runs] == ["a"] and ident.successful_only
     assert (ident.n_runs, ident.n_success, ident.label) == (2, 1, "1 of 2 runs successful")
     assert [r["name"] for r in orth.runs] == ["d"] and not orth.successful_only
-    assert orth.label == "0 of 2 runs successful: all 1 trained runs shown"
+    assert orth.label == "0 of 2 successful, 1 blew up: the other 1 shown"  # e diverged
     assert "orthogonal" not in ch04.select_runs(runs, fallback=False)["addition"]
+    # the fallback leaves out networks that blew up: an exploded run (finite loss > 1000 x baseline) has weights
+    blown = [dict(rec("f", "chain", False), final_val_loss=3e20, baseline_loss=1 / 6),
+             dict(rec("g", "chain", False), final_val_loss=0.15, baseline_loss=1 / 6),
+             dict(rec("h", "chain", False, "diverged", weights=False), final_val_loss=float("nan"), baseline_loss=1 / 6)]
+    chain = ch04.select_runs(blown)["addition"]["chain"]
+    assert [r["name"] for r in chain.runs] == ["g"] and not chain.successful_only
+    assert chain.label == "0 of 3 successful, 2 blew up: the other 1 shown"
+    assert ch04.select_runs(blown[:1]) == {}  # nothing left to show: the group is left out
     for bad in ("results", {"config": {}}, [1, 2]):
         with pytest.raises(ValueError, match="runs"):
             ch04.select_runs(bad)

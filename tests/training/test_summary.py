@@ -59,6 +59,9 @@ def test_exploded_runs_are_counted():
     lines = summary.summary_table(summary.summarize(runs)).splitlines()
     assert lines[1].split()[:5] == ["model", "success", "diverged", "exploded", "running"]
     assert lines[2].split()[:5] == ["chain", "1/3", "1", "1", "0"]
+    assert [summary.blown_up(r) for r in runs] == [True, False, True]
+    with pytest.raises(ValueError, match="r must be a result record"):
+        summary.blown_up({"name": "x"})
 
 
 def test_best_setting_is_averaged_over_seeds():
