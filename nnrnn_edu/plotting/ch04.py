@@ -426,8 +426,10 @@ def plot_figure5(
     axes = fig.subplots(len(profiles), len(inits), squeeze=False)
     for r, (row, (task, by_init)) in enumerate(zip(axes, profiles.items())):
         for c, (ax, init) in enumerate(zip(row, inits)):
-            if init not in by_init:
+            if init not in by_init:  # no usable network (none trained, or every one blew up)
                 ax.set_axis_off()
+                ax.text(0.5, 0.5, f"{_task_title(task, next(iter(by_init.values()))['group'])}:\nno {KIND_LABELS.get(init, init)} network\nto show",
+                        ha="center", va="center", fontsize=9.5, color="0.3", transform=ax.transAxes)
                 continue
             p = by_init[init]
             plot_weight_profile({"before training": p["initial"], "after training": p["final"]}, max_lag=max_lag,

@@ -87,6 +87,12 @@ def test_figure5_fits_the_page_and_leaves_the_diagonal_off_the_scale():
     assert ax.get_title() == "psDigits, identity init\n2 of 2 runs successful"
     assert ax.get_ylim()[1] < 1.0  # the identity's diagonal of 1 is off the scale ...
     assert ch04.diagonal_weights(profiles)["psmnist"]["identity"] == (1.0, 0.5)  # ... and printed instead
+    # a task without one initialiser's networks (e.g. every one blew up): its panel says so instead of a blank
+    profiles["addition"] = {"orthogonal": profiles["psmnist"]["orthogonal"]}
+    fig = plotting.plot_figure5(profiles, max_lag=5)
+    blank = fig.axes[2]
+    assert not blank.axison and [t.get_text() for t in blank.texts] == ["addition:\nno identity network\nto show"]
+    assert plotting.legibility_problems(fig) == []
     with pytest.raises(ValueError, match="profiles"):
         plotting.plot_figure5({})
 
