@@ -259,6 +259,38 @@ def select_runs(runs: Iterable[dict], fallback: bool = True) -> dict[str, dict[s
     return out
 
 
+def first_successful_task(
+    selection: dict[str, dict[str, RunGroup]],
+    init: str,
+    prefer: Iterable[str] = CHAPTER4_TASKS,
+) -> str:
+    """The task whose networks of one initialiser to show as an example: successful ones first.
+
+    Parameters
+    ----------
+    selection : dict
+        From :func:`select_runs`.
+    init : str
+        Initialiser, e.g. ``"orthogonal"``.
+    prefer : iterable of str
+        Tasks in order of preference.
+
+    Returns
+    -------
+    str
+        The first task of ``prefer`` whose ``init`` group holds successful runs; if none does, the
+        first that has the group at all (its runs are then unsuccessful: see its ``label``).
+
+    """
+    if not _is_selection(selection) or not selection:
+        raise ValueError("selection must be a non-empty result of select_runs")
+    order = _tasks_arg(prefer)
+    have = [t for t in order if init in selection.get(t, {})]
+    if not have:
+        raise ValueError(f"selection has no {init!r} networks for any task of prefer={order}")
+    return next((t for t in have if selection[t][init].successful_only), have[0])
+
+
 def _mean_sem(x: np.ndarray) -> tuple[float, float]:
     x = np.asarray(x, dtype=np.float64)
     return float(x.mean()), (float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan"))

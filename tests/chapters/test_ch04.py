@@ -129,6 +129,21 @@ def test_select_runs_success_fallback_and_labels():
             ch04.select_runs(bad)
 
 
+def test_first_successful_task_prefers_successful_networks():
+    G = ch04.RunGroup
+    sel = {"addition": {"orthogonal": G([{}], 8, 0, False, "0 of 8")},
+           "psmnist": {"orthogonal": G([{}], 8, 8, True, "8 of 8"), "identity": G([{}], 8, 8, True, "8 of 8")}}
+    assert ch04.first_successful_task(sel, "orthogonal", prefer=("addition", "psmnist")) == "psmnist"
+    sel["addition"]["orthogonal"] = G([{}], 8, 2, True, "2 of 8")
+    assert ch04.first_successful_task(sel, "orthogonal", prefer=("addition", "psmnist")) == "addition"
+    sel["psmnist"]["identity"] = G([{}], 8, 0, False, "0 of 8")
+    assert ch04.first_successful_task(sel, "identity") == "psmnist"  # unsuccessful, but the only one
+    with pytest.raises(ValueError, match="no 'chain' networks"):
+        ch04.first_successful_task(sel, "chain")
+    with pytest.raises(ValueError, match="selection"):
+        ch04.first_successful_task({}, "orthogonal")
+
+
 def test_henrici_table_before_after_from_tiny_runs(tiny_runs):
     table = ch04.henrici_table(_with_success(tiny_runs))
     assert set(table) == {"addition", "psmnist"}
