@@ -18,7 +18,6 @@ import math
 import numbers
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -116,10 +115,6 @@ def _label(x: Any) -> str | None:
     return x.strip().strip("\"'").strip().lower() if isinstance(x, str) else None
 
 
-def _same_label(answer: Any, expected: Any, rtol: float) -> bool:
-    return _label(answer) == _label(expected)
-
-
 def _label_and_lag(answer: Any, expected: Any, rtol: float) -> bool:
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         return False
@@ -152,19 +147,19 @@ def _noisy_chain_r2(p: Mapping[str, Any]) -> float:
     return float(population_r2_curve(chain(n, 1.0), np.eye(n)[0], n, noise_std=p["sigma"])[p["k"]])
 
 
-@lru_cache(maxsize=4)
-def _scale_curves(scale: float, quick: bool) -> dict:
-    from .chapters import ch02
+def _relu_chain(p: Mapping[str, Any]) -> float:
+    from .decoding import iterated_nonlinearity_r2
 
-    return ch02.input_scale_curves(ch02.decoding_preset(quick), scales=(scale,))[scale]
+    return float(iterated_nonlinearity_r2("relu", p["k"] + 1)[p["k"]])
 
 
-def _better_at_most_lags(p: Mapping[str, Any]) -> str:
-    from . import config
+def _copy_chain_successes(p: Mapping[str, Any]) -> int:
+    from .chapters import ch03
 
-    c = _scale_curves(p["scale"], config.tier() == "quick")
-    n_lags = len(c["simulated"]["chain"])
-    return "chain" if c["better"] > n_lags / 2 else "orthogonal"
+    summary, _ = ch03.figure3_results(tasks=("copy",), train=False, progress=False)
+    if "copy" not in summary:
+        raise ValueError("no copy runs of this tier were found: run the Figure 3 cell of chapter 3 first")
+    return int(summary["copy"]["models"]["chain"]["n_success"])
 
 
 def _copy_baseline(p: Mapping[str, Any]) -> float:
@@ -283,9 +278,16 @@ EXERCISES: dict[str, Exercise] = {
             ),
         ),
         Exercise(
-            "ch02-weak-inputs", 2, "read-figure", {"scale": 0.1}, '"chain" or "orthogonal"',
-            _better_at_most_lags, is_right=_same_label,
-            hint="Read the left panel (input scale 0.1): which curve is higher over most of the lags?",
+            "ch02-relu-chain", 2, "modify-explain", {"k": 50}, "a number",
+            _relu_chain,
+            hint="relu(relu(x)) = relu(x): after the first step nothing more is lost, so every lag keeps what "
+                 "one relu keeps of a standard normal input, corr(s, relu(s))^2.",
+            wrong=(
+                (lambda p: 0.5, "relu keeps the positive half of the inputs, but the half it keeps carries more "
+                 "than half of the variance that a linear decoder can use: compute corr(s, relu(s))^2."),
+                (lambda p: 0.0, "relu forgets nothing after its first step: relu(relu(x)) = relu(x)."),
+                (lambda p: 2 / math.pi, "2/pi is corr(s, sign(s))^2, the limit for tanh; relu keeps more."),
+            ),
         ),
         Exercise(
             "ch03-copy-baseline", 3, "predict-compute", {"T": 1000}, "a number (nats per step)",
@@ -309,6 +311,12 @@ EXERCISES: dict[str, Exercise] = {
                  "success means half of it."),
                 (lambda p: 1 / 24, "The sum of two independent uniforms has variance 1/12 + 1/12."),
             ),
+        ),
+        Exercise(
+            "ch03-copy-chain", 3, "read-figure", {}, "a whole number",
+            _copy_chain_successes, rtol=0.0,
+            hint="Read the copy panel of the success counts (Figure 3d-f) at the tier this page was built at: "
+                 "the chain's bar is labelled with its count.",
         ),
         Exercise(
             "ch04-fbchain-henrici", 4, "predict-compute", {"N": 100, "alpha": 0.99, "beta": 0.04}, "a number",

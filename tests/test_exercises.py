@@ -11,10 +11,19 @@ CLOSED_FORMS = {  # each exercise's answer worked out by hand, independently of 
     "ch01-chain-memory": lambda p: p["alpha"] ** (2 * p["k"]) / sum(p["alpha"] ** (2 * j) for j in range(p["k"] + 1)),
     "ch01-normal-total": lambda p: 1.0,
     "ch02-noisy-chain": lambda p: 1 / (1 + (p["k"] + 1) * p["sigma"] ** 2),
+    "ch02-relu-chain": lambda p: 1 / (2 - 2 / math.pi),  # corr(s, relu(s))^2 for s ~ N(0, 1)
     "ch03-copy-baseline": lambda p: 10 * math.log(8) / p["T"],
     "ch03-addition-line": lambda p: 1 / 12,
     "ch04-fbchain-henrici": lambda p: abs(p["alpha"] - p["beta"]) * math.sqrt(p["N"] - 1),
 }
+
+
+@pytest.fixture(autouse=True)
+def _cpu_tier(monkeypatch):
+    """The read-a-figure exercise of chapter 3 reads the tier's results: the cpu tier's are committed."""
+    monkeypatch.delenv("NNRNN_EDU_QUICK", raising=False)
+    monkeypatch.delenv("NNRNN_EDU_RESULTS", raising=False)
+    monkeypatch.setenv("NNRNN_EDU_TIER", "cpu")
 
 
 def test_every_exercise_is_well_formed_and_the_book_covers_what_it_must():
@@ -62,17 +71,22 @@ def test_typical_wrong_answers_fail_with_their_own_hint(eid):
     assert "the answer is" in str(ex.check(eid, "a string"))
 
 
-def test_label_exercises():
-    e = ex.EXERCISES["ch02-weak-inputs"]
-    right = e.expected(e.params)
-    assert right in ("chain", "orthogonal")
-    assert ex.check("ch02-weak-inputs", f"  {right.upper()} ")  # case and spaces do not matter
-    wrong = "chain" if right == "orthogonal" else "orthogonal"
-    assert not ex.check("ch02-weak-inputs", wrong) and e.hint in str(ex.check("ch02-weak-inputs", wrong))
+def test_read_a_figure_exercises():
+    assert ex.EXERCISES["ch03-copy-chain"].expected({}) == 2  # the committed cpu tier: 2 of 8 chain runs
+    assert ex.check("ch03-copy-chain", 2) and ex.check("ch03-copy-chain", np.int64(2)) and ex.check("ch03-copy-chain", 2.0)
+    assert not ex.check("ch03-copy-chain", 3) and not ex.check("ch03-copy-chain", 2.5)
     letter, lag = ex.EXERCISES["ch04-hidden-chain"].expected(ex.EXERCISES["ch04-hidden-chain"].params)
-    assert ex.check("ch04-hidden-chain", (letter, lag)) and ex.check("ch04-hidden-chain", [letter.lower(), lag])
+    assert ex.check("ch04-hidden-chain", (letter, lag)) and ex.check("ch04-hidden-chain", [f" {letter.lower()}", lag])
     for bad in ((letter, -lag), ({"A": "B", "B": "C", "C": "A"}[letter], lag), letter, (letter, lag, 0), (letter, "x")):
-        assert not ex.check("ch04-hidden-chain", bad)
+        fb = ex.check("ch04-hidden-chain", bad)
+        assert not fb and ex.EXERCISES["ch04-hidden-chain"].hint in str(fb)
+
+
+def test_the_copy_count_without_results_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNRNN_EDU_TIER", "quick")
+    monkeypatch.setenv("NNRNN_EDU_RESULTS", str(tmp_path))
+    with pytest.raises(ValueError, match="run the Figure 3 cell of chapter 3 first"):
+        ex.check("ch03-copy-chain", 2)
 
 
 @pytest.mark.parametrize("seed", range(12))
