@@ -112,3 +112,40 @@ def test_bad_input_names_the_argument():
         ex.check(3, 1.0)
     with pytest.raises(ValueError, match="seed must be an integer"):
         ex.mystery_networks(1.5)
+
+
+def _chapter_cells(chapter: int) -> list:
+    import pathlib
+
+    import jupytext
+
+    book = pathlib.Path(__file__).resolve().parents[1] / "book"
+    (md,) = book.glob(f"{chapter:02d}_*.md")
+    return jupytext.read(md).cells
+
+
+@pytest.mark.parametrize("eid", sorted(ex.EXERCISES))
+def test_every_exercise_is_posed_in_its_chapter_with_a_folded_solution_that_checks_it(eid):
+    """A question cell that checks ``answer = None`` (nothing on the page states the answer), then a solution
+    cell folded in the book (hide-cell), in JupyterLab (source_hidden) and on Colab (a form titled Solution),
+    which asserts that its answer passes the checker: under nbval a stale solution fails."""
+    cells = [c for c in _chapter_cells(ex.EXERCISES[eid].chapter) if c.cell_type == "code"]
+    asks = [i for i, c in enumerate(cells) if f'exercises.check("{eid}", answer)' in c.source]
+    assert len(asks) == 1, f"{eid}: one question cell"
+    question, solution = cells[asks[0]], cells[asks[0] + 1]
+    assert "answer = None" in question.source and "hide-cell" not in question.metadata.get("tags", [])
+    meta = solution.metadata
+    assert "hide-cell" in meta.get("tags", []) and meta.get("jupyter", {}).get("source_hidden") is True
+    assert meta.get("cellView") == "form" and solution.source.startswith("#@title Solution")
+    assert meta.get("mystnb", {}).get("code_prompt_show") == "Show the solution"
+    assert f'assert exercises.check("{eid}",' in solution.source or f'exercises.check("{eid}", ' in solution.source
+    assert any(line.startswith("assert") and f'exercises.check("{eid}"' in line for line in solution.source.splitlines())
+
+
+def test_each_chapter_ends_with_two_to_four_exercises_of_different_kinds():
+    for chapter in (1, 2, 3, 4):
+        cells = _chapter_cells(chapter)
+        heads = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "## Exercises" in c.source]
+        assert len(heads) == 1 and not any("\n## " in "\n" + c.source for c in cells[heads[0] + 1:] if c.cell_type == "markdown")
+        mine = [e for e in ex.EXERCISES.values() if e.chapter == chapter]
+        assert 2 <= len(mine) <= 4 and len({e.kind for e in mine}) >= 2
