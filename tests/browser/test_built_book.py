@@ -223,3 +223,38 @@ def test_book_page(stem, browser, book_server, artifacts):
         if not (ROOT / CONFIG["repository"]["path_to_book"] / f"{stem}.ipynb").exists():
             problems.append(f"the Colab link's {stem}.ipynb is not in the repository")
     assert not problems, f"{stem}.html:\n  " + "\n  ".join(problems)
+
+
+def _exercise_ids(stem: str) -> list[str]:
+    """The exercise ids a chapter checks, in order (from its MyST source)."""
+    import re
+
+    text = (ROOT / "book" / f"{stem}.md").read_text()
+    return list(dict.fromkeys(re.findall(r'exercises\.check\("([^"]+)", answer\)', text)))
+
+
+def test_exercise_solutions_are_folded_and_open_on_click(browser, book_server, artifacts):
+    """Chapter 1's solutions are folded (myst-nb's hide-cell) and one opens on click, showing its code and
+    the checker's verdict (the solution ran when the book was built)."""
+    stem = next(s for s in CHAPTERS if s.startswith("01_"))
+    ids = _exercise_ids(stem)
+    assert len(ids) >= 2
+    context, guard = offline_context(browser, book_server, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(urllib.parse.urljoin(book_server, f"{stem}.html"), wait_until="load")
+        folds = page.locator("details", has=page.locator("summary", has_text="Show the solution"))
+        assert folds.count() == len(ids)
+        first = folds.first
+        code, output = first.locator(".cell_input"), first.locator(".cell_output")
+        assert first.get_attribute("open") is None and not code.is_visible()  # folded: the answer is not shown
+        first.locator("summary").click()
+        code.wait_for(state="visible", timeout=5000)
+        assert first.get_attribute("open") is not None
+        assert f'exercises.check("{ids[0]}"' in code.inner_text()
+        assert "Right." in output.inner_text()
+        first.scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / f"book-{stem}-solution-open.png"))
+    finally:
+        context.close()
+    assert not guard.left
