@@ -1,5 +1,6 @@
 """Chapters in a real JupyterLab, driven by headless Chromium: run all cells, move an explorer
-slider with the keyboard, and check that the explorer's figure was redrawn and no cell failed.
+slider with the keyboard, and check that the explorer's figure was redrawn and no cell failed; the
+exercises' solution cells open folded (input collapsed) and ran.
 
 The chapters' paired ``.ipynb`` are opened (copies in a temporary root, autosave off). Why the
 ``.ipynb`` and not the ``.md``: it opens as a notebook in any JupyterLab without jupytext's
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import pathlib
 import re
 import time
 
 import pytest
 
 pytestmark = pytest.mark.browser
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # chapter, slider label, keys to press, expected readout afterwards (None: just "different")
 CASES = [
@@ -46,6 +50,16 @@ JS_CELLS = """() => {
     const outputs = [];
     for (let j = 0; j < cell.model.outputs.length; j++) outputs.push(cell.model.outputs.get(j).toJSON());
     out.push({index: i, count: cell.model.executionCount, outputs});
+  });
+  return out;
+}"""
+
+JS_SOLUTIONS = """() => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  const out = [];
+  nb.widgets.forEach((cell) => {
+    if (cell.model.type === 'code' && cell.model.sharedModel.getSource().startsWith('#@title Solution'))
+      out.push({inputHidden: cell.inputHidden, ran: !!cell.model.executionCount});
   });
   return out;
 }"""
@@ -86,6 +100,10 @@ def test_explorer_slider_redraws_figure(chapter, label, keys, expected, lab, bro
         assert result is True, f"notebook:run-all-cells returned {result!r}"
         assert all(c["count"] for c in cells), "cells left unexecuted: " + str(
             [c["index"] for c in cells if not c["count"]])
+        # the exercises' solutions: folded (input collapsed) in JupyterLab too, and they ran without error
+        solutions = page.evaluate(JS_SOLUTIONS)
+        n_exercises = (ROOT / "book" / f"{chapter}.md").read_text().count(", answer)\n")
+        assert len(solutions) == n_exercises >= 2 and all(s["inputHidden"] and s["ran"] for s in solutions), solutions
 
         slider = page.locator(".widget-slider:visible").filter(
             has=page.locator(".widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
