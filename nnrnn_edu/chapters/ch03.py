@@ -215,6 +215,67 @@ def success_table(models: Mapping[str, Mapping], reference: Mapping[str, tuple[i
     return "\n".join(lines)
 
 
+def sweep_hours(runs: Iterable[Mapping]) -> float:
+    """Core-hours a sweep took: the wall time of each batched ensemble (one CPU thread each), summed.
+
+    Parameters
+    ----------
+    runs : iterable of mapping
+        Final result records; members of one ensemble share ``timing.ensemble_id`` and its wall time.
+
+    Returns
+    -------
+    float
+        Hours. Runs without timing (trained alone) count their own wall time.
+    """
+    ensembles: dict[str, float] = {}
+    for r in runs:
+        t = r.get("timing") or {}
+        key = t.get("ensemble_id") or r.get("name")
+        ensembles[key] = max(ensembles.get(key, 0.0), float(t.get("wall_time_s") or 0.0))
+    return sum(ensembles.values()) / 3600
+
+
+def results_markdown(summary: Mapping[str, Mapping], sources: Sources, hours: Mapping[str, float] | None = None) -> str:
+    """A Markdown table of a tier's success counts per task and initialiser, the paper's copy counts beside.
+
+    The README's table of the cpu tier is this function's output for the committed results (a test
+    checks it), so it cannot go stale.
+
+    Parameters
+    ----------
+    summary : dict
+        :func:`~nnrnn_edu.training.summary.summarize` of the tier's runs (:func:`figure3_results`).
+    sources : Sources
+        Where they came from (:func:`figure3_results`): names each task's data set and T.
+    hours : mapping or None
+        Core-hours per task (:func:`sweep_hours`), shown in a last column when given.
+
+    Returns
+    -------
+    str
+        One row per task: data set and T, then ``successes/runs`` per initialiser.
+    """
+    if not summary or not isinstance(summary, Mapping):
+        raise ValueError("summary must hold at least one task (figure3_results)")
+    inits = ("identity", "orthogonal", "chain", "fbchain")
+    names = {"identity": "identity", "orthogonal": "orthogonal", "chain": "chain", "fbchain": "chain with feedback"}
+    head = ["task", *(names[i] for i in inits)] + (["core-hours"] if hours is not None else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for task, row in summary.items():
+        models = row["models"]
+        cells = [sources[task].short.split(":")[0]]
+        for i in inits:
+            m = models.get(i)
+            cells.append(f"{m['n_success']}/{m['n_runs']}" if m else "-")
+        if hours is not None:
+            cells.append(f"{hours[task]:.1f}" if task in hours else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    paper = ["copy, the paper (full grid)", *(f"{k}/{n}" for k, n in (PAPER_COPY_SUCCESS[i] for i in inits))]
+    lines.append("| " + " | ".join(paper + (["-"] if hours is not None else [])) + " |")
+    return "\n".join(lines)
+
+
 def best_settings_text(summary: Mapping[str, Mapping]) -> str:
     """Which setting each curve of Figure 3 shows: per task and initialiser, the best scale and learning rate.
 

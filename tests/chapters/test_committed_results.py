@@ -66,3 +66,28 @@ def test_committed_results_stay_small():
     size = sum(os.path.getsize(f) for f in glob.glob(os.path.join(ROOT, "cpu", "**", "*"), recursive=True)
                if os.path.isfile(f) and "/checkpoints/" not in f)
     assert size < 30 * 2**20
+
+
+def _readme_table_now() -> str:
+    """The README's cpu-tier table as ch03.results_markdown makes it from the committed (tracked) runs."""
+    _, sources = ch03.figure3_results(ROOT, tier="cpu")
+    runs = {os.path.basename(d): [r for r in _records(d) if r["status"] != "running"] for d in TASK_DIRS}
+    summary = training.summarize([r for rs in runs.values() for r in rs])
+    order = [t for t in ("copy", "addition", "psmnist") if t in summary]
+    return ch03.results_markdown({t: summary[t] for t in order}, sources,
+                                 hours={t: ch03.sweep_hours(runs[t]) for t in order})
+
+
+def test_the_readme_table_is_the_committed_results():
+    readme = open(os.path.join(os.path.dirname(ROOT), "README.md")).read()
+    table = _readme_table_now()
+    assert table in readme, "README's cpu-tier table is stale; replace it by:\n" + table
+
+
+def test_results_markdown_and_sweep_hours():
+    runs = [{"name": "a", "timing": {"ensemble_id": "e1", "wall_time_s": 3600.0}},
+            {"name": "b", "timing": {"ensemble_id": "e1", "wall_time_s": 3600.0}},
+            {"name": "c", "timing": {"ensemble_id": "e2", "wall_time_s": 1800.0}}, {"name": "d"}]
+    assert ch03.sweep_hours(runs) == 1.5  # one ensemble counts once
+    with pytest.raises(ValueError, match="summary"):
+        ch03.results_markdown({}, None)
