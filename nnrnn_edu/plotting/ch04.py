@@ -257,6 +257,7 @@ def plot_weight_profile(
     ax.axhline(0.0, color="0.6", lw=0.6)
     ax.axvline(0.0, color="0.6", lw=0.6)
     _label_axes(ax, "order difference i − j (by peak time)", "mean W_ij", title)
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))  # order differences are whole numbers
     return fig
 
 

@@ -86,6 +86,7 @@ def test_figure5_fits_the_page_and_leaves_the_diagonal_off_the_scale():
     ax = fig.axes[0]
     assert ax.get_title() == "psDigits, identity init\n2 of 2 runs successful"
     assert ax.get_ylim()[1] < 1.0  # the identity's diagonal of 1 is off the scale ...
+    assert all(float(t).is_integer() for t in ax.get_xticks())  # whole order differences only
     assert ch04.diagonal_weights(profiles)["psmnist"]["identity"] == (1.0, 0.5)  # ... and printed instead
     # a task without one initialiser's networks (e.g. every one blew up): its panel says so instead of a blank
     profiles["addition"] = {"orthogonal": profiles["psmnist"]["orthogonal"]}
