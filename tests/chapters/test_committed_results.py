@@ -82,6 +82,8 @@ def test_the_readme_table_is_the_committed_results():
     readme = open(os.path.join(os.path.dirname(ROOT), "README.md")).read()
     table = _readme_table_now()
     assert table in readme, "README's cpu-tier table is stale; replace it by:\n" + table
+    total = sum(ch03.sweep_hours([r for r in _records(d) if r["status"] != "running"]) for d in TASK_DIRS)
+    assert f"took {total:.1f} core-hours, about {total / 2:.1f} hours\non two cores" in readme
 
 
 def test_results_markdown_and_sweep_hours():
