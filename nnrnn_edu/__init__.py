@@ -50,6 +50,8 @@ Presentation
     - :mod:`nnrnn_edu.plotting` - package: ``style``, ``legibility`` (is a figure readable on the page?)
       and one module per chapter; ``plot_*`` only draw
     - :mod:`nnrnn_edu.widgets` - thin ipywidgets explorers over tested compute + draw callbacks
+    - :mod:`nnrnn_edu.exercises` - the chapters' exercises: ``check(exercise_id, answer)``, answers
+      computed by the library when checked, hints for the usual mistakes
     - :mod:`nnrnn_edu.cli` - ``python -m nnrnn_edu train|sweep|summarize``
 
 Importing the package does no work and imports neither torch nor matplotlib.
