@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from .._validate import finite_float, positive_int, real_array
 from ..analysis.hidden_chains import WeightProfile
 from ..analysis.pseudospectra import Pseudospectrum, PseudospectrumExplorerData
+from ..connectivity import KINDS
 from .ch01 import _explorer_axes
 from .style import KIND_COLORS, KIND_LABELS, PAGE_WIDTH_IN, SMALL_PT, TASK_LABELS, _fresh, _label_axes
 
@@ -421,7 +422,8 @@ def plot_figure5(
     if not profiles:
         raise ValueError("profiles must contain at least one task (ch04.weight_profiles)")
     max_lag = positive_int(max_lag, "max_lag")
-    inits = list(dict.fromkeys(init for by_init in profiles.values() for init in by_init))
+    found = dict.fromkeys(init for by_init in profiles.values() for init in by_init)
+    inits = [k for k in KINDS if k in found] + [k for k in found if k not in KINDS]  # the same columns for every task
     fig = _fresh(fig, figsize=(PAGE_WIDTH_IN, 2.5 * len(profiles) + 0.5))
     fig.set_layout_engine("constrained")
     axes = fig.subplots(len(profiles), len(inits), squeeze=False)

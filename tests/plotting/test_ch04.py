@@ -89,9 +89,12 @@ def test_figure5_fits_the_page_and_leaves_the_diagonal_off_the_scale():
     assert all(float(t).is_integer() for t in ax.get_xticks())  # whole order differences only
     assert ch04.diagonal_weights(profiles)["psmnist"]["identity"] == (1.0, 0.5)  # ... and printed instead
     # a task without one initialiser's networks (e.g. every one blew up): its panel says so instead of a blank
-    profiles["addition"] = {"orthogonal": profiles["psmnist"]["orthogonal"]}
+    profiles = {"addition": {"orthogonal": profiles["psmnist"]["orthogonal"]}, **profiles}
     fig = plotting.plot_figure5(profiles, max_lag=5)
-    blank = fig.axes[2]
+    assert [ax.get_title().split(",")[1].strip() for ax in (fig.axes[1], fig.axes[2], fig.axes[3])] == \
+        ["random orthogonal init\n2 of 2 runs successful", "identity init\n2 of 2 runs successful",
+         "random orthogonal init\n2 of 2 runs successful"]  # identity first in every row, as in the paper
+    blank = fig.axes[0]
     assert not blank.axison and [t.get_text() for t in blank.texts] == ["addition:\nno identity network\nto show"]
     assert plotting.legibility_problems(fig) == []
     with pytest.raises(ValueError, match="profiles"):
