@@ -13,7 +13,9 @@ Linear theory (chapters 1-2; numerics only, literal defaults, no torch)
     - :mod:`nnrnn_edu.connectivity` - the four initialisers and input matrices, exact spectra, Henrici index
     - :mod:`nnrnn_edu.memory` - Fisher memory curves, total Fisher memory, noise covariance
     - :mod:`nnrnn_edu._sqrt_cov` - (private) square-root doubling: a triangular factor of the noise covariance
-    - :mod:`nnrnn_edu.decoding` - simulated networks, ridge decoders, exact population R^2 curves
+    - :mod:`nnrnn_edu.decoding` - package: ``simulation`` (driven networks, lagged targets),
+      ``readout`` (ridge decoders, held-out and leave-one-out R^2), ``monte_carlo`` (decoding curves
+      from simulated sequences), ``exact`` (population R^2 of linear networks, the non-linear chain's); ``_checks`` (their argument checks)
 
 What trained networks became (chapter 4; numerics only)
     - :mod:`nnrnn_edu.analysis` - package: ``henrici`` (Henrici index of many networks),

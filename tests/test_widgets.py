@@ -348,11 +348,12 @@ def test_a_move_draws_the_figure_once_and_shows_it_as_a_png_of_the_whole_figure(
 def test_a_decoding_move_simulates_each_network_once_and_draws_no_random_numbers(monkeypatch):
     ex = DecodingExplorer(n=20, seq_len=10)  # the draws of this size are kept from here on
     runs, fits = [], []
-    original_run, original_fit = dec._run, dec.loo_r2_score
-    monkeypatch.setattr(dec, "_run", lambda networks, S, *a, **k: (runs.append((len(networks), S.shape, a[3])),
-                                                                   original_run(networks, S, *a, **k))[1])
-    monkeypatch.setattr(dec, "loo_r2_score", lambda *a, **k: (fits.append(a[0].shape), original_fit(*a, **k))[1])
-    for module, name in ((ch02, "monte_carlo_draws"), (dec, "monte_carlo_draws"), (dec, "seed_or_generator")):
+    mc = dec.monte_carlo  # where the decoding curves are computed (their names are looked up there)
+    original_run, original_fit = mc._run, mc.loo_r2_score
+    monkeypatch.setattr(mc, "_run", lambda networks, S, *a, **k: (runs.append((len(networks), S.shape, a[3])),
+                                                                  original_run(networks, S, *a, **k))[1])
+    monkeypatch.setattr(mc, "loo_r2_score", lambda *a, **k: (fits.append(a[0].shape), original_fit(*a, **k))[1])
+    for module, name in ((ch02, "monte_carlo_draws"), (mc, "monte_carlo_draws"), (mc, "seed_or_generator")):
         monkeypatch.setattr(module, name, lambda *a, **k: pytest.fail("a move drew random numbers"))
     for move in (dict(noise_std=0.3), dict(alpha=0.9), dict(lam=1.1), dict(input_scale=2.0), dict(nonlinearity="tanh")):
         runs.clear()
