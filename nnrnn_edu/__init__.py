@@ -20,7 +20,8 @@ Linear theory (chapters 1-2; numerics only, literal defaults, no torch)
 What trained networks became (chapter 4; numerics only)
     - :mod:`nnrnn_edu.analysis` - package: ``henrici`` (Henrici index of many networks),
       ``hidden_chains`` (pulse responses, peak-time order, weight profiles),
-      ``pseudospectra`` (sigma_min, pseudospectra)
+      ``pseudospectra`` (pseudospectra, their radius, the explorer's data), ``singular_values``
+      (sigma_min(zI - W) on a grid of shifts), ``shifted_solves`` (its structured solves with zI - W)
 
 Tasks and data
     - :mod:`nnrnn_edu.tasks` - copy, addition, psMNIST: generators, losses, baselines

@@ -9,7 +9,9 @@ One module per tool; every public name is re-exported here, so
 - :mod:`~nnrnn_edu.analysis.hidden_chains` - the peak-time ordering of Rajan et
   al. (2016) and the weight profile of the paper's Figure 5.
 - :mod:`~nnrnn_edu.analysis.pseudospectra` - epsilon-pseudospectra
-  (Trefethen & Embree; on trained RNNs: Sengupta & Friston).
+  (Trefethen & Embree; on trained RNNs: Sengupta & Friston), computed from
+  :mod:`~nnrnn_edu.analysis.singular_values` (``sigma_min(zI - W)`` on a grid), whose
+  structured solves are in :mod:`~nnrnn_edu.analysis.shifted_solves`.
 
 Numerics only: which runs to analyse and the tables of chapter 4 are in
 :mod:`nnrnn_edu.chapters.ch04`. Importing this package imports neither torch nor

@@ -108,6 +108,7 @@ def test_explorer_data_rejects_complex_parameters_even_those_the_kind_ignores(na
 # outside W's field of values, shift-invert Lanczos; dense W: the Schur form), once per symmetry class.
 
 from nnrnn_edu.analysis import pseudospectra as ps_mod  # noqa: E402
+from nnrnn_edu.analysis import singular_values as sv_mod  # noqa: E402  (sigma_min's solvers and constants)
 
 
 def _grid(R, n):
@@ -171,8 +172,8 @@ def test_each_symmetry_class_is_computed_once(monkeypatch):
     # on the explorer's symmetric grid: the chain 820 classes of 6400 points (rotations), the chain with
     # feedback 1600 (conj z, -z), a dense real matrix 3200 (conj z); the values are exactly symmetric
     seen = []
-    original = ps_mod._sigma_min_nonnormal
-    monkeypatch.setattr(ps_mod, "_sigma_min_nonnormal", lambda W, z, *a: (seen.append(z.size), original(W, z, *a))[1])
+    original = sv_mod._sigma_min_nonnormal
+    monkeypatch.setattr(sv_mod, "_sigma_min_nonnormal", lambda W, z, *a: (seen.append(z.size), original(W, z, *a))[1])
     rng = np.random.default_rng(1)
     for W, classes in ((cx.chain(30, 1.0), 820), (cx.chain_with_feedback(30, 1.0, 0.04), 1600),
                        (cx.chain(30, 0.9) + 0.1 * rng.standard_normal((30, 30)), 3200)):
@@ -189,7 +190,7 @@ def test_far_points_by_shift_invert_agree_with_inverse_iteration(monkeypatch):
     W = cx.chain_with_feedback(40, 1.0, 0.04)
     z = np.array([1.3 + 0.2j, 0.2 + 1.1j, -1.1 - 0.6j, 1.5j])
     fast = an.sigma_min(W, z)
-    monkeypatch.setattr(ps_mod, "_FAR", np.inf)  # every point to inverse iteration and Lanczos
+    monkeypatch.setattr(sv_mod, "_FAR", np.inf)  # every point to inverse iteration and Lanczos
     slow = an.sigma_min(W, z)
     assert np.allclose(fast, slow, rtol=2e-10, atol=0)
     assert np.allclose(fast, an.sigma_min(W, z, method="svd"), rtol=1e-12)
